@@ -1,0 +1,180 @@
+"""``parasift label | train | evaluate``: the classifier from the command line.
+
+Heavy imports happen inside the commands, so ``parasift submit`` stays quick and producers'
+machines need no scikit-learn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+_TEXT_WIDTH = 90
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the classifier's commands to the ``parasift`` command line."""
+    label = subparsers.add_parser(
+        "label", help="label the paragraphs of a .txt, .html or .jsonl file (or - for stdin)")
+    label.add_argument("file", help="a .txt/.html file, a .jsonl file of job messages, or -")
+    label.add_argument("--json", action="store_true", help="print the result message as JSON")
+    label.add_argument("--as", dest="kind", choices=["text", "html", "jobs"],
+                       help="input kind, when the file name does not tell")
+    label.add_argument("--model", type=Path, help="model folder (default: the shipped model)")
+    label.set_defaults(func=_label)
+
+    train = subparsers.add_parser("train", help="train a model on labelled corpora")
+    train.add_argument("corpus", nargs="+", type=Path,
+                       help="labelled .jsonl files, or folders laid out like ../shared/data")
+    train.add_argument("-o", "--output", type=Path, required=True, help="model folder to write")
+    train.add_argument("--all", action="store_true",
+                       help="train on every domain (default: keep the held-out domains out)")
+    train.add_argument("--name", default="parasift-default", help="model name in the manifest")
+    train.add_argument("--version", default=time.strftime("%Y.%m.%d"))
+    train.set_defaults(func=_train)
+
+    evaluate = subparsers.add_parser("evaluate", help="score a model on labelled corpora")
+    evaluate.add_argument("corpus", nargs="+", type=Path)
+    evaluate.add_argument("--model", type=Path, help="model folder (default: the shipped model)")
+    evaluate.add_argument("--all", action="store_true",
+                          help="score every domain (default: only the held-out domains)")
+    evaluate.add_argument("--plot", type=Path, default=Path("confusion.png"),
+                          help="where to write the confusion-matrix PNG")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.set_defaults(func=_evaluate)
+
+
+def _input_kind(name: str, content: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix == ".jsonl":
+        return "jobs"
+    if suffix in (".html", ".htm", ".xhtml"):
+        return "html"
+    if suffix == "" and content.lstrip().startswith("<"):
+        return "html"
+    return "text"
+
+
+def _read_input(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    return Path(name).read_text(encoding="utf-8", errors="replace")
+
+
+def _jobs(lines: TextIO | list[str]) -> Iterator[Any]:
+    for line in lines:
+        if line.strip():
+            yield line  # classify() parses it, so a broken line becomes an error result
+
+
+def _print_table(result: dict[str, Any], out: TextIO) -> None:
+    if result["status"] != "ok":
+        return
+    for paragraph in result["paragraphs"]:
+        text = paragraph["text"].replace("\n", " ")
+        text = text if len(text) <= _TEXT_WIDTH else text[:_TEXT_WIDTH - 1] + "…"
+        out.write(f"{paragraph['index']:>4}  {paragraph['label']:<6} "
+                  f"{paragraph['confidence']:.2f}  {text}\n")
+    counts = ", ".join(f"{n} {label}" for label, n in result["counts"].items())
+    out.write(f"\n{len(result['paragraphs'])} paragraphs: {counts}\n")
+
+
+def _load(model_dir: Path | None) -> Any:
+    from classifier.store import default_model, load_model
+
+    return load_model(model_dir) if model_dir else default_model()
+
+
+def _label(args: argparse.Namespace) -> int:
+    from classifier.labeling import classify
+
+    try:
+        content = _read_input(args.file)
+    except OSError as error:
+        print(f"parasift label: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+    model = _load(args.model)
+    kind = args.kind or _input_kind(args.file, content)
+    if kind == "jobs":
+        for job in _jobs(content.splitlines()):
+            sys.stdout.write(json.dumps(classify(job, model), ensure_ascii=False) + "\n")
+        return 0
+    result = classify({kind: content}, model)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        _print_table(result, sys.stdout)
+    if result["status"] != "ok":
+        print(f"parasift label: {result['error']['message']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from classifier.evaluation import evaluate_documents, evaluate_pages
+    from classifier.store import save_model
+    from classifier.training import load_corpus, train_model
+
+    corpus = load_corpus(args.corpus)
+    training = corpus if args.all else corpus.part(held_out=False)
+    started = time.perf_counter()
+    model = train_model(training)
+    seconds = round(time.perf_counter() - started)
+    held_out = corpus.part(held_out=True)
+    metrics = {}
+    if held_out.labelled and not args.all:
+        metrics["text_held_out"] = evaluate_documents(model, held_out.labelled)
+    if held_out.pages and not args.all:
+        metrics["html_held_out"] = evaluate_pages(model, held_out.pages)
+    manifest = save_model(model, args.output, {
+        "name": args.name, "version": args.version,
+        "command": "parasift train " + " ".join(map(str, args.corpus)) + f" -o {args.output}"
+                   + (" --all" if args.all else ""),
+        "training_data": {"corpora": [str(path) for path in args.corpus],
+                          "labelled_documents": len(training.labelled),
+                          "pages": len(training.pages),
+                          "held_out": "none" if args.all else "domains with sha256(domain)[0] % 4 == 0"},
+        "training_seconds": seconds, "metrics": metrics,
+    })
+    print(json.dumps(manifest, indent=2))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from classifier.evaluation import evaluate_documents, evaluate_pages, plot_confusion
+    from classifier.training import load_corpus
+
+    corpus = load_corpus(args.corpus)
+    corpus = corpus if args.all else corpus.part(held_out=True)
+    model = _load(args.model)
+    report: dict[str, Any] = {"model": model.info}
+    if corpus.labelled:
+        report["text"] = evaluate_documents(model, corpus.labelled)
+        plot_confusion(report["text"]["confusion"], args.plot, "parasift, text mode")
+    if corpus.pages:
+        report["html"] = evaluate_pages(model, corpus.pages)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_report(report)
+    return 0
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    text = report.get("text")
+    if text:
+        print(f"text mode: {text['documents']} documents, {text['paragraphs']} paragraphs")
+        print(f"{'label':<8}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}")
+        for label, row in text["labels"].items():
+            print(f"{label:<8}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}"
+                  f"{row['support']:>9}")
+        print(f"macro-F1 {text['macro_f1']:.3f}, accuracy {text['accuracy']:.3f}")
+    html = report.get("html")
+    if html:
+        print(f"html mode: {html['pages']} pages, body_text word P/R/F1 "
+              f"{html['word_precision']:.3f}/{html['word_recall']:.3f}/{html['word_f1']:.3f}")

@@ -1,0 +1,74 @@
+"""Reading the training and validation data: labelled JSONL documents and WCXB-style pages.
+
+A corpus directory looks like ../shared/data: ``labeled/*.jsonl`` (documents of labelled
+paragraphs) and ``wcxb-dev/`` (``html/<id>.html.gz`` pages, ``ground-truth/<id>.json`` reference
+text, ``metadata.json``). Held-out pages are chosen by a hash of the domain, so that no site
+appears on both sides and the split never changes when data is added.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+HELD_OUT_SHARE = 4  # one domain in four is never trained on
+
+
+@dataclass
+class Page:
+    id: str
+    domain: str
+    html_path: Path
+    main_content: str
+    title: str
+
+    def html(self) -> bytes:
+        return gzip.open(self.html_path).read() if self.html_path.suffix == ".gz" else \
+            self.html_path.read_bytes()
+
+
+def is_held_out(domain: str) -> bool:
+    digest = hashlib.sha256(domain.lower().removeprefix("www.").encode()).digest()
+    return digest[0] % HELD_OUT_SHARE == 0
+
+
+def domain_of(url: str) -> str:
+    return urlparse(url).netloc.lower().removeprefix("www.")
+
+
+def read_pages(root: Path) -> list[Page]:
+    """Every page of a WCXB-style folder (``metadata.json``, ``html/``, ``ground-truth/``)."""
+    metadata = json.loads((root / "metadata.json").read_text())["files"]
+    pages = []
+    for page_id, info in sorted(metadata.items()):
+        truth = json.loads((root / "ground-truth" / f"{page_id}.json").read_text())
+        if not truth["ground_truth"].get("main_content"):
+            continue  # nothing to align to or score against
+        html_path = root / "html" / f"{page_id}.html.gz"
+        if not html_path.exists():
+            html_path = root / "html" / f"{page_id}.html"
+        pages.append(Page(
+            id=page_id,
+            domain=info.get("domain") or domain_of(truth.get("url", "")),
+            html_path=html_path,
+            main_content=truth["ground_truth"]["main_content"],
+            title=truth["ground_truth"].get("title") or "",
+        ))
+    return pages
+
+
+def read_labelled(path: Path) -> Iterator[dict]:
+    """Labelled documents: ``{"id", "url", "page", "paragraphs": [{"text", "label"}]}``."""
+    with path.open() as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+def held_out_pages(root: Path) -> list[Page]:
+    return [page for page in read_pages(root) if is_held_out(page.domain)]

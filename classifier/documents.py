@@ -1,0 +1,58 @@
+"""A document is the ordered list of blocks (paragraphs) that get one label each.
+
+Blocks keep a reference to their document so that features can look at the neighbours:
+boilerplate comes in runs, and a paragraph is best judged by the company it keeps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(eq=False)
+class Block:
+    text: str
+    tag: str = ""  # the block-level element that owns the text; "" for plain text
+    depth: int = 0  # DOM depth of that element
+    link_density: float = 0.0  # share of the text that sits inside <a>
+    markup: str = ""  # space-separated tokens: ancestors' tags and class/id words
+    index: int = 0
+    doc: Document | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class Document:
+    blocks: list[Block]
+    kind: str  # "text", "paragraphs" or "html"
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        for index, block in enumerate(self.blocks):
+            block.index = index
+            block.doc = self
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    @property
+    def texts(self) -> list[str]:
+        return [block.text for block in self.blocks]
+
+
+def collapse_whitespace(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def from_text(text: str) -> Document:
+    """Paragraphs are separated by blank lines; line breaks inside a paragraph are spaces."""
+    chunks = (collapse_whitespace(chunk) for chunk in _BLANK_LINES.split(text))
+    return Document([Block(chunk) for chunk in chunks if chunk], kind="text")
+
+
+def from_paragraphs(paragraphs: list[str]) -> Document:
+    """Exactly one block per given paragraph, in order, never re-split or merged."""
+    return Document([Block(paragraph) for paragraph in paragraphs], kind="paragraphs")

@@ -1,0 +1,168 @@
+"""Cut an HTML page into blocks at block-level elements, keeping the layout facts of each block.
+
+The walk is iterative (``etree.iterwalk``), so deeply nested markup cannot exhaust the stack.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from lxml import etree, html
+
+from classifier.documents import Block, Document, collapse_whitespace
+from classifier.errors import InvalidInput
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption center dd details dialog div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main menu "
+    "nav ol p pre section summary table tbody td tfoot th thead tr ul option button label "
+    "br".split()
+)
+# Elements whose content a reader never sees as text.
+DROPPED_TAGS = frozenset(
+    "script style noscript template svg math head iframe object embed canvas select "
+    "textarea input video audio picture source map".split()
+)
+# Ancestors worth naming in a block's markup tokens: they say which part of the page it is in.
+LANDMARK_TAGS = frozenset(
+    "nav header footer aside article main form figure figcaption ul ol li table a button "
+    "section blockquote h1 h2 h3 h4 h5 h6 label dl".split()
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_WORDS = re.compile(r"[a-z]{2,}")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.-]+)""", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_MAX_CLASS_TOKENS = 8
+
+
+def decode_html(data: bytes) -> str:
+    """Decode by BOM, then the declared charset, then UTF-8, then cp1252 (which never fails)."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                          (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    declared = _META_CHARSET.search(data[:4096])
+    candidates = [declared.group(1).decode("ascii").lower()] if declared else []
+    for encoding in [*candidates, "utf-8"]:
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1252", errors="replace")
+
+
+def _is_hidden(element: etree._Element) -> bool:
+    attrib = element.attrib
+    return (
+        "hidden" in attrib
+        or attrib.get("aria-hidden") == "true"
+        or attrib.get("type") == "hidden"
+        or bool(_HIDDEN_STYLE.search(attrib.get("style", "")))
+    )
+
+
+def _class_tokens(element: etree._Element) -> list[str]:
+    names = f"{element.get('class', '')} {element.get('id', '')}"
+    if len(names) > 300:  # generated utility-class soup says little and costs a lot
+        names = names[:300]
+    words = _WORDS.findall(_CAMEL.sub(" ", names).lower())
+    return [f"c:{word}" for word in words[:_MAX_CLASS_TOKENS]]
+
+
+class _Frame:
+    """One open element on the walk's stack, with the tokens it contributes to its blocks."""
+
+    __slots__ = ("element", "tag", "tokens", "is_block")
+
+    def __init__(self, element: etree._Element, tag: str, parent_tokens: tuple[str, ...]) -> None:
+        self.element = element
+        self.tag = tag
+        self.is_block = tag in BLOCK_TAGS
+        own = _class_tokens(element)
+        if tag in LANDMARK_TAGS:
+            own.append(f"in:{tag}")
+        self.tokens = parent_tokens + tuple(token for token in own if token not in parent_tokens)
+
+
+class _Segmenter:
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.parts: list[str] = []
+        self.link_chars = 0
+        self.in_link = 0
+        self.stack: list[_Frame] = []
+
+    def add_text(self, text: str | None) -> None:
+        if text:
+            self.parts.append(text)
+            if self.in_link:
+                self.link_chars += len(text.strip())
+
+    def flush(self) -> None:
+        text = collapse_whitespace("".join(self.parts))
+        if text:
+            owner = next((frame for frame in reversed(self.stack) if frame.is_block), None)
+            tag = owner.tag if owner else "body"
+            tokens = self.stack[-1].tokens if self.stack else ()
+            self.blocks.append(Block(
+                text=text,
+                tag=tag,
+                depth=len(self.stack),
+                link_density=min(1.0, self.link_chars / len(text)),
+                markup=" ".join((f"t:{tag}", *tokens)),
+            ))
+        self.parts.clear()
+        self.link_chars = 0
+
+    def walk(self, root: etree._Element) -> list[Block]:
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, element in walker:
+            tag = element.tag if isinstance(element.tag, str) else ""
+            if event == "start":
+                if not tag or tag in DROPPED_TAGS or _is_hidden(element):
+                    walker.skip_subtree()
+                    self.stack.append(_Frame(element, "", ()))  # popped by its "end" event
+                    continue
+                frame = _Frame(element, tag, self.stack[-1].tokens if self.stack else ())
+                if frame.is_block:
+                    self.flush()
+                self.stack.append(frame)
+                if tag == "a":
+                    self.in_link += 1
+                self.add_text(element.text)
+            else:
+                frame = self.stack.pop()
+                if frame.is_block:
+                    self.flush()
+                if frame.tag == "a":
+                    self.in_link -= 1
+                self.add_text(element.tail)
+        self.flush()
+        return self.blocks
+
+
+def _title_of(root: etree._Element) -> str:
+    for path in ("//meta[@property='og:title']/@content", "//title//text()", "//h1//text()"):
+        found = root.xpath(path)
+        if found:
+            return collapse_whitespace(" ".join(str(part) for part in found))[:500]
+    return ""
+
+
+def from_html(page: str | bytes) -> Document:
+    """Blocks of the visible text of ``page``; a page with no visible text is an error."""
+    text = decode_html(page) if isinstance(page, bytes) else page
+    text = _XML_DECLARATION.sub("", text).replace("\x00", "")
+    if not text.strip():
+        raise InvalidInput("html is empty", code="empty_input")
+    try:
+        root = html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as error:
+        raise InvalidInput(f"html could not be parsed: {error}", code="unparseable_html") from error
+    body = root.find("body")
+    blocks = _Segmenter().walk(body if body is not None else root)
+    if not blocks:
+        raise InvalidInput("html has no visible text", code="empty_input")
+    return Document(blocks, kind="html", title=_title_of(root))

@@ -1,0 +1,117 @@
+"""The job message in, the result message out: ../shared/DESIGN.md's one contract.
+
+``read_job`` turns whatever a producer sent into a validated ``Job``; every way a message can be
+wrong ends in ``InvalidInput`` with a code, which ``error_result`` turns into the error message.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from classifier.documents import Document, from_paragraphs, from_text
+from classifier.errors import InvalidInput
+from classifier.htmlblocks import from_html
+from classifier.limits import Limits
+
+INPUT_KINDS = ("text", "html", "paragraphs")
+LABELS = ("body", "appeal", "cruft")
+
+
+@dataclass
+class Job:
+    id: str | None
+    kind: str
+    content: str | bytes | list[str]
+    url: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def document(self) -> Document:
+        if self.kind == "html":
+            return from_html(self.content)
+        if self.kind == "paragraphs":
+            return from_paragraphs(self.content)
+        return from_text(self.content)
+
+
+def _decode_message(message: Any) -> Any:
+    if isinstance(message, (bytes, bytearray)):
+        try:
+            message = bytes(message).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidInput(f"job is not valid UTF-8: {error}", code="undecodable") from error
+    if isinstance(message, str):
+        try:
+            return json.loads(message)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(f"job is not valid JSON: {error}", code="malformed_json") from error
+    return message
+
+
+def _size_of(content: str | bytes | list[str]) -> int:
+    if isinstance(content, list):
+        return sum(len(item.encode("utf-8", "surrogatepass")) for item in content)
+    if isinstance(content, str):
+        return len(content.encode("utf-8", "surrogatepass"))
+    return len(content)
+
+
+def _content_of(kind: str, value: Any) -> str | bytes | list[str]:
+    if kind == "paragraphs":
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise InvalidInput("paragraphs must be a list of strings", code="wrong_type")
+        return value
+    if kind == "html" and isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if not isinstance(value, str):
+        raise InvalidInput(f"{kind} must be a string", code="wrong_type")
+    return value
+
+
+def read_job(message: Any, limits: Limits | None = None) -> Job:
+    """Validate one job message (a dict, or its JSON text) and return it as a ``Job``."""
+    limits = limits or Limits.from_env()
+    message = _decode_message(message)
+    if not isinstance(message, dict):
+        raise InvalidInput("job must be a JSON object", code="wrong_type")
+    kinds = [kind for kind in INPUT_KINDS if message.get(kind) is not None]
+    if len(kinds) != 1:
+        found = ", ".join(kinds) or "none"
+        raise InvalidInput(
+            f"job needs exactly one of text, html, paragraphs (found: {found})", code="no_input"
+            if not kinds else "ambiguous_input",
+        )
+    kind = kinds[0]
+    content = _content_of(kind, message[kind])
+    size = _size_of(content)
+    if size > limits.max_bytes:
+        raise InvalidInput(f"{kind} is {size} bytes, over the limit of {limits.max_bytes}",
+                           code="too_large")
+    if kind == "paragraphs":
+        if len(content) > limits.max_paragraphs:
+            raise InvalidInput(f"{len(content)} paragraphs, over the limit of "
+                               f"{limits.max_paragraphs}", code="too_large")
+        if not content:
+            raise InvalidInput("paragraphs is empty", code="empty_input")
+    job_id, url, meta = message.get("id"), message.get("url"), message.get("meta", {})
+    if job_id is not None and not isinstance(job_id, (str, int)):
+        raise InvalidInput("id must be a string", code="wrong_type")
+    if url is not None and not isinstance(url, str):
+        raise InvalidInput("url must be a string", code="wrong_type")
+    if not isinstance(meta, dict):
+        raise InvalidInput("meta must be an object", code="wrong_type")
+    return Job(id=None if job_id is None else str(job_id), kind=kind, content=content, url=url,
+               meta=meta)
+
+
+def job_id_of(message: Any) -> str | None:
+    """The id of a message, as far as it can be read, for error results of unreadable jobs."""
+    if isinstance(message, dict) and isinstance(message.get("id"), (str, int)):
+        return str(message["id"])
+    return None
+
+
+def error_result(job_id: str | None, error: InvalidInput) -> dict[str, Any]:
+    return {"id": job_id, "status": "error",
+            "error": {"code": error.code, "message": error.message}}

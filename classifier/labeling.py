@@ -1,0 +1,77 @@
+"""One job message in, one result message out. This is the whole data path of parasift:
+read the job, cut it into blocks, score every block, build the result."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from classifier.documents import Document
+from classifier.errors import InvalidInput
+from classifier.jobs import LABELS, Job, error_result, job_id_of, read_job
+from classifier.limits import Limits
+from classifier.store import ParasiftModel, default_model
+
+
+def _paragraphs(document: Document, scores: np.ndarray) -> list[dict[str, Any]]:
+    best = scores.argmax(axis=1)
+    return [
+        {
+            "index": block.index,
+            "text": block.text,
+            "label": LABELS[label],
+            "confidence": round(float(row[label]), 4),
+            "scores": {name: round(float(score), 4) for name, score in zip(LABELS, row)},
+        }
+        for block, row, label in zip(document.blocks, scores, best)
+    ]
+
+
+def _result(job: Job, document: Document, scores: np.ndarray, model: ParasiftModel,
+            started: float) -> dict[str, Any]:
+    paragraphs = _paragraphs(document, scores)
+    counts = Counter(paragraph["label"] for paragraph in paragraphs)
+    return {
+        "id": job.id,
+        "status": "ok",
+        "model": model.info,
+        "paragraphs": paragraphs,
+        "body_text": "\n\n".join(p["text"] for p in paragraphs if p["label"] == "body"),
+        "counts": {label: counts.get(label, 0) for label in LABELS},
+        "meta": job.meta,
+        **({"url": job.url} if job.url else {}),
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+
+
+def read_document(job: Job, limits: Limits) -> Document:
+    document = job.document()
+    if len(document) > limits.max_paragraphs:
+        raise InvalidInput(f"{len(document)} paragraphs, over the limit of "
+                           f"{limits.max_paragraphs}", code="too_large")
+    if not document.blocks:
+        raise InvalidInput(f"{job.kind} has no paragraphs", code="empty_input")
+    return document
+
+
+def classify(message: Any, model: ParasiftModel | None = None,
+             limits: Limits | None = None) -> dict[str, Any]:
+    """Label every paragraph of one job. Bad input gives an error result, never an exception."""
+    started = time.perf_counter()
+    limits = limits or Limits.from_env()
+    try:
+        job = read_job(message, limits)
+        document = read_document(job, limits)
+    except InvalidInput as error:
+        return error_result(job_id_of(message), error)
+    model = model or default_model()
+    return _result(job, document, model.predict_proba(document), model, started)
+
+
+def classify_many(messages: list[Any], model: ParasiftModel | None = None,
+                  limits: Limits | None = None) -> list[dict[str, Any]]:
+    model = model or default_model()
+    return [classify(message, model, limits) for message in messages]

@@ -1,0 +1,100 @@
+"""The estimator: TF-IDF and shape features, a linear first pass, and a second linear pass over
+the first pass's scores of each block's neighbours.
+
+Rows are ``Block`` objects; each block knows its document, so features that need the
+neighbourhood can see it while everything stays an ordinary scikit-learn estimator
+(``fit(blocks, labels)``, ``predict``, ``predict_proba``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from classifier.documents import Block
+from classifier.shape import ShapeFeatures, _shifted, _window_mean, documents_of
+
+
+class BlockAttribute(TransformerMixin, BaseEstimator):
+    """Select one attribute of every block, e.g. its text, to feed a vectorizer."""
+
+    def __init__(self, name: str = "text") -> None:
+        self.name = name
+
+    def fit(self, blocks: list[Block], y: object = None) -> BlockAttribute:
+        return self
+
+    def transform(self, blocks: list[Block]) -> list[str]:
+        return [getattr(block, self.name) for block in blocks]
+
+
+def first_pass(markup: bool) -> Pipeline:
+    """Per-block features and a linear classifier; ``markup`` adds the HTML layout tokens."""
+    features = [
+        ("words", make_pipeline(BlockAttribute("text"), TfidfVectorizer(
+            ngram_range=(1, 2), min_df=2, max_features=200_000, sublinear_tf=True,
+            dtype=np.float32))),
+        ("chars", make_pipeline(BlockAttribute("text"), TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 4), min_df=3, max_features=150_000,
+            sublinear_tf=True, dtype=np.float32))),
+        ("shape", make_pipeline(ShapeFeatures(), StandardScaler())),
+    ]
+    if markup:
+        features.append(("markup", make_pipeline(BlockAttribute("markup"), CountVectorizer(
+            token_pattern=r"\S+", min_df=3, binary=True, dtype=np.float32))))
+    return Pipeline([
+        ("features", FeatureUnion(features)),
+        ("linear", LogisticRegression(C=4.0, max_iter=2000)),
+    ])
+
+
+def neighbour_scores(scores: np.ndarray, blocks: list[Block]) -> np.ndarray:
+    """Each block's first-pass scores beside those of its neighbours and its surroundings."""
+    parts = []
+    for _, start, stop in documents_of(blocks):
+        own = scores[start:stop]
+        columns = [own]
+        columns += [_shifted(own, offset) for offset in (1, 2, 3, -1, -2, -3)]
+        columns += [np.column_stack([_window_mean(own[:, k], radius) for k in range(own.shape[1])])
+                    for radius in (2, 5, 12)]
+        columns.append(np.repeat(own.mean(axis=0, keepdims=True), len(own), axis=0))
+        parts.append(np.hstack(columns))
+    return np.vstack(parts)
+
+
+class SequenceClassifier(ClassifierMixin, BaseEstimator):
+    """Stacked two-pass classifier: the second pass sees the neighbours' out-of-fold scores."""
+
+    def __init__(self, first: Pipeline | None = None, second: BaseEstimator | None = None,
+                 folds: int = 5) -> None:
+        self.first = first
+        self.second = second
+        self.folds = folds
+
+    def _second_features(self, scores: np.ndarray, blocks: list[Block]) -> np.ndarray:
+        return neighbour_scores(np.log(np.clip(scores, 1e-4, 1.0)), blocks)
+
+    def fit(self, blocks: list[Block], labels: np.ndarray) -> SequenceClassifier:
+        labels = np.asarray(labels)
+        groups = np.array([id(block.doc) for block in blocks])
+        first = self.first if self.first is not None else first_pass(markup=False)
+        out_of_fold = cross_val_predict(first, blocks, labels, groups=groups,
+                                        cv=GroupKFold(self.folds), method="predict_proba")
+        self.first_ = clone(first).fit(blocks, labels)
+        second = self.second if self.second is not None else make_pipeline(
+            StandardScaler(), LogisticRegression(C=0.5, max_iter=2000))
+        self.second_ = clone(second).fit(self._second_features(out_of_fold, blocks), labels)
+        self.classes_ = self.first_.classes_
+        return self
+
+    def predict_proba(self, blocks: list[Block]) -> np.ndarray:
+        scores = self.first_.predict_proba(blocks)
+        return self.second_.predict_proba(self._second_features(scores, blocks))
+
+    def predict(self, blocks: list[Block]) -> np.ndarray:
+        return self.classes_[self.predict_proba(blocks).argmax(axis=1)]

@@ -1,0 +1,182 @@
+"""Layout and sequence features of a block: its own shape, where it sits, and what surrounds it.
+
+Word n-grams stop helping on unseen sites; what carries over is the shape of the page: runs of
+short lines, distance to the article's core of long sentence-like paragraphs, repeated text,
+link density. These features are language-independent by design.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from classifier.documents import Block, Document
+
+_SENTENCE_END = re.compile(r"[.!?…。！？:\"'”’)\]]\s*$")
+_SENTENCE_BREAK = re.compile(r"[.!?。！？]\s")
+_DATE = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
+_TIME = re.compile(r"\b\d{1,2}:\d\d\b")
+_PRICE = re.compile(r"[$€£¥₹]\s?\d|\d\s?(€|\$|USD|EUR)")
+_NUMBER_ONLY = re.compile(r"^[\d\s.,:%/+-]+$")
+_WORD = re.compile(r"\w+")
+
+LONG_WORDS = 20  # a "core" paragraph: this many words and a sentence ending
+SHORT_WORDS = 6
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _is_long(text: str, n_words: int) -> bool:
+    return n_words >= LONG_WORDS and bool(_SENTENCE_END.search(text))
+
+
+def _own(block: Block, text: str, words: list[str]) -> list[float]:
+    n_chars = max(len(text), 1)
+    letters = sum(ch.isalpha() for ch in text) or 1
+    raw_words = text.split()
+    return [
+        np.log1p(len(text)),
+        np.log1p(len(words)),
+        sum(map(len, words)) / max(len(words), 1),
+        sum(not ch.isalnum() and not ch.isspace() for ch in text) / n_chars,
+        sum(ch.isdigit() for ch in text) / n_chars,
+        sum(ch.isupper() for ch in text) / letters,
+        sum(word[:1].isupper() for word in raw_words) / max(len(raw_words), 1),
+        float(bool(_SENTENCE_END.search(text))),
+        np.log1p(len(_SENTENCE_BREAK.findall(text))),
+        float(bool(_DATE.search(text))),
+        float(bool(_TIME.search(text))),
+        float(bool(_PRICE.search(text))),
+        float(bool(_NUMBER_ONLY.match(text))),
+        float("|" in text or "»" in text or "›" in text),
+        float("©" in text),
+        float(text.endswith(":")),
+        block.link_density,
+        np.log1p(block.depth),
+    ]
+
+
+def _runs(flags: np.ndarray) -> np.ndarray:
+    """For each position, the length of the run of equal flags it belongs to."""
+    lengths = np.zeros(len(flags))
+    start = 0
+    for end in range(1, len(flags) + 1):
+        if end == len(flags) or flags[end] != flags[start]:
+            lengths[start:end] = end - start
+            start = end
+    return lengths
+
+
+def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+    padded = np.concatenate([[0.0], np.cumsum(values)])
+    index = np.arange(len(values))
+    low, high = np.maximum(index - radius, 0), np.minimum(index + radius + 1, len(values))
+    return (padded[high] - padded[low]) / (high - low)
+
+
+def _distance_to(flags: np.ndarray) -> np.ndarray:
+    """Blocks to the nearest flagged block (the document length when there is none)."""
+    n = len(flags)
+    where = np.flatnonzero(flags)
+    if not len(where):
+        return np.full(n, float(n))
+    index = np.arange(n)
+    after = np.searchsorted(where, index)
+    right = np.where(after < len(where), where[np.minimum(after, len(where) - 1)] - index, n)
+    left = np.where(after > 0, index - where[np.maximum(after - 1, 0)], n)
+    return np.minimum(left, right).astype(float)
+
+
+def _title_overlap(words: list[str], title: set[str]) -> float:
+    if not words or not title:
+        return 0.0
+    return len(set(words) & title) / len(set(words) | title)
+
+
+def _shifted(values: np.ndarray, offset: int) -> np.ndarray:
+    out = np.zeros_like(values)
+    if offset > 0:
+        out[offset:] = values[:-offset]
+    else:
+        out[:offset] = values[-offset:]
+    return out
+
+
+@lru_cache(maxsize=8)
+def _document_features(document: Document) -> np.ndarray:
+    texts = [block.text if "  " not in block.text else " ".join(block.text.split())
+             for block in document.blocks]
+    words = [_words(text) for text in texts]
+    n_words = np.array([len(w) for w in words], dtype=float)
+    own = np.array([_own(block, text, w) for block, text, w in zip(document.blocks, texts, words)])
+    n = len(texts)
+    index = np.arange(n, dtype=float)
+    long = np.array([_is_long(t, len(w)) for t, w in zip(texts, words)])
+    short = n_words < SHORT_WORDS
+    if long.any():
+        first, last = np.flatnonzero(long)[[0, -1]]
+        before, after = np.maximum(first - index, 0), np.maximum(index - last, 0)
+    else:
+        before = after = np.full(n, float(n))
+    counts: dict[str, int] = {}
+    for text in texts:
+        counts[text] = counts.get(text, 0) + 1
+    title = set(_words(document.title))
+    overlap = np.array([_title_overlap(w, title) for w in words])
+    link = own[:, 16]
+    context = np.column_stack([
+        index / max(n - 1, 1),
+        np.log1p(index),
+        np.log1p(n - 1 - index),
+        np.full(n, np.log1p(n)),
+        np.log1p(before),
+        np.log1p(after),
+        (before == 0) & (after == 0),
+        np.log1p(_distance_to(long)),
+        _window_mean(long.astype(float), 2),
+        _window_mean(long.astype(float), 5),
+        _window_mean(short.astype(float), 3),
+        np.log1p(_runs(short) * short),
+        np.log1p(np.array([counts[text] - 1 for text in texts])),
+        overlap,
+        overlap >= 0.6,
+        _shifted(np.log1p(n_words), 1),
+        _shifted(np.log1p(n_words), -1),
+        _shifted(np.log1p(n_words), 2),
+        _shifted(np.log1p(n_words), -2),
+        _shifted(link, 1),
+        _shifted(link, -1),
+        _window_mean(link, 3),
+    ])
+    return np.hstack([own, context.astype(float)])
+
+
+def documents_of(blocks: list[Block]) -> list[tuple[Document, int, int]]:
+    """The consecutive runs of blocks that belong to one document: (document, start, stop)."""
+    runs = []
+    start = 0
+    for stop in range(1, len(blocks) + 1):
+        if stop == len(blocks) or blocks[stop].doc is not blocks[start].doc:
+            runs.append((blocks[start].doc, start, stop))
+            start = stop
+    return runs
+
+
+class ShapeFeatures(TransformerMixin, BaseEstimator):
+    """Numeric layout, position and neighbourhood features for a list of blocks."""
+
+    def fit(self, blocks: list[Block], y: object = None) -> ShapeFeatures:
+        return self
+
+    def transform(self, blocks: list[Block]) -> np.ndarray:
+        parts = []
+        for document, start, stop in documents_of(blocks):
+            features = _document_features(document)
+            first = blocks[start].index
+            parts.append(features[first:first + stop - start])
+        return np.vstack(parts) if parts else np.zeros((0, 40))

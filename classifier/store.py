@@ -1,0 +1,98 @@
+"""Saving and loading models. A model file is a pickle, so it is only unpickled after its SHA-256
+matches the manifest written beside it; the manifest also records version, data and metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+
+from classifier.documents import Document
+from classifier.jobs import LABELS
+
+DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+
+
+class ModelIntegrityError(RuntimeError):
+    """The model file is missing, or is not the file its manifest describes."""
+
+
+class ParasiftModel:
+    """One classifier per input kind: HTML blocks carry layout that plain text does not."""
+
+    def __init__(self, estimators: dict[str, Any], info: dict[str, str] | None = None) -> None:
+        self.estimators = estimators
+        self.info = info or {"name": "unsaved", "version": "0", "sha256": ""}
+
+    def estimator_for(self, document: Document) -> Any:
+        kind = "html" if document.kind == "html" else "text"
+        return self.estimators.get(kind) or self.estimators["text"]
+
+    def predict_proba(self, document: Document) -> np.ndarray:
+        """Scores of every block for each label, columns in ``LABELS`` order."""
+        estimator = self.estimator_for(document)
+        scores = estimator.predict_proba(document.blocks)
+        order = [list(estimator.classes_).index(label) for label in LABELS]
+        return scores[:, order]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_model(model: ParasiftModel, directory: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Write ``model.joblib`` and its manifest (``manifest`` plus the file's SHA-256)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / MODEL_FILE
+    model.info = {}  # the identity is written by the manifest and restored at load time
+    joblib.dump(model, path, compress=("xz", 6))
+    manifest = {**manifest, "file": MODEL_FILE, "sha256": sha256_of(path)}
+    (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    model.info = _info(manifest)
+    return manifest
+
+
+def _info(manifest: dict[str, Any]) -> dict[str, str]:
+    return {"name": manifest.get("name", ""), "version": manifest.get("version", ""),
+            "sha256": manifest["sha256"]}
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    try:
+        return json.loads((directory / MANIFEST_FILE).read_text())
+    except (OSError, ValueError) as error:
+        raise ModelIntegrityError(f"no readable manifest in {directory}: {error}") from error
+
+
+def load_model(directory: str | Path | None = None) -> ParasiftModel:
+    """Load a saved model, refusing any file whose SHA-256 differs from its manifest's."""
+    directory = Path(directory or os.environ.get("PARASIFT_MODEL") or DEFAULT_MODEL_DIR)
+    manifest = read_manifest(directory)
+    path = directory / manifest.get("file", MODEL_FILE)
+    if not path.is_file():
+        raise ModelIntegrityError(f"model file {path} is missing")
+    actual = sha256_of(path)
+    if actual != manifest.get("sha256"):
+        raise ModelIntegrityError(
+            f"refusing to load {path}: SHA-256 {actual} does not match the manifest")
+    model = joblib.load(path)
+    model.info = _info(manifest)
+    return model
+
+
+@lru_cache(maxsize=1)
+def default_model() -> ParasiftModel:
+    """The configured model (``PARASIFT_MODEL`` or the shipped one), loaded once per process."""
+    return load_model()

@@ -1,0 +1,147 @@
+"""Training data and training: hand-labelled documents, plus pages whose reference text tells
+body from the rest and whose appeal/cruft split is filled in by the text model (self-training)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from classifier.alignment import body_mask
+from classifier.corpus import Page, domain_of, is_held_out, read_labelled, read_pages
+from classifier.documents import Block, Document, from_paragraphs
+from classifier.errors import InvalidInput
+from classifier.htmlblocks import from_html
+from classifier.jobs import LABELS
+from classifier.model import SequenceClassifier, first_pass
+from classifier.store import ParasiftModel
+
+
+@dataclass
+class Labelled:
+    document: Document
+    labels: list[str]
+    page: Page | None = None
+    domain: str = ""
+
+
+def flatten(examples: Iterable[Labelled]) -> tuple[list[Block], np.ndarray]:
+    blocks: list[Block] = []
+    labels: list[str] = []
+    for example in examples:
+        blocks += example.document.blocks
+        labels += example.labels
+    return blocks, np.array(labels)
+
+
+def page_id(labelled_doc: dict) -> str:
+    return Path(labelled_doc["page"]).name.split(".")[0]
+
+
+def hand_labels_on(blocks: list[str], labelled: list[dict]) -> list[str | None]:
+    """Carry hand labels over to the blocks of the same page where the texts line up."""
+    found: list[str | None] = [None] * len(blocks)
+    matcher = difflib.SequenceMatcher(None, blocks, [p["text"] for p in labelled], autojunk=False)
+    for match in matcher.get_matching_blocks():
+        for offset in range(match.size):
+            found[match.a + offset] = labelled[match.b + offset]["label"]
+    return found
+
+
+def appeal_or_cruft(model: SequenceClassifier, document: Document) -> np.ndarray:
+    """The text model's choice between appeal and cruft, for blocks known not to be body."""
+    scores = model.predict_proba(document.blocks)
+    classes = list(model.classes_)
+    appeal, cruft = scores[:, classes.index("appeal")], scores[:, classes.index("cruft")]
+    return np.where(appeal > cruft, "appeal", "cruft")
+
+
+def page_labels(page: Page, document: Document, hand: list[dict] | None,
+                text_model: SequenceClassifier) -> list[str]:
+    texts = document.texts
+    body = body_mask(texts, page.main_content, page.title)
+    guessed = np.where(body, "body", appeal_or_cruft(text_model, document))
+    if hand is None:
+        return list(guessed)
+    return [known or guess for known, guess in zip(hand_labels_on(texts, hand), guessed)]
+
+
+def html_examples(pages: list[Page], hand_by_page: dict[str, list[dict]],
+                  text_model: SequenceClassifier) -> list[Labelled]:
+    examples = []
+    for page in pages:
+        try:
+            document = from_html(page.html())
+        except InvalidInput:
+            continue
+        labels = page_labels(page, document, hand_by_page.get(page.id), text_model)
+        examples.append(Labelled(document, labels, page))
+    return examples
+
+
+def fit(examples: list[Labelled], markup: bool) -> SequenceClassifier:
+    blocks, labels = flatten(examples)
+    return SequenceClassifier(first_pass(markup=markup)).fit(blocks, labels)
+
+
+@dataclass
+class Corpus:
+    """Hand-labelled documents (with their page where there is one) and reference-text pages."""
+
+    labelled: list[Labelled]
+    pages: list[Page]
+
+    def part(self, held_out: bool) -> Corpus:
+        """The held-out side (``held_out=True``) or the training side of the domain split."""
+        return Corpus(
+            [ex for ex in self.labelled if is_held_out(ex.domain) == held_out],
+            [page for page in self.pages if is_held_out(page.domain) == held_out],
+        )
+
+
+def _labelled_docs(path: Path, pages: dict[str, Page]) -> list[Labelled]:
+    examples = []
+    for doc in read_labelled(path):
+        page = pages.get(page_id(doc)) if doc.get("page") else None
+        domain = page.domain if page else domain_of(doc.get("url") or "")
+        examples.append(Labelled(from_paragraphs([p["text"] for p in doc["paragraphs"]]),
+                                 [p["label"] for p in doc["paragraphs"]], page, domain))
+    return examples
+
+
+def load_corpus(paths: Iterable[Path]) -> Corpus:
+    """Labelled JSONL files, or folders laid out like ../shared/data (labeled/, wcxb-dev/)."""
+    labelled: list[Labelled] = []
+    pages: list[Page] = []
+    for path in paths:
+        if path.is_dir():
+            found = read_pages(path / "wcxb-dev") if (path / "wcxb-dev").is_dir() else []
+            by_id = {page.id: page for page in found}
+            pages += found
+            for jsonl in sorted((path / "labeled").glob("*.jsonl")):
+                labelled += _labelled_docs(jsonl, by_id)
+        elif path.is_file():
+            labelled += _labelled_docs(path, {})
+        else:
+            raise FileNotFoundError(f"no corpus at {path}")
+    return Corpus(labelled, pages)
+
+
+def train_model(corpus: Corpus) -> ParasiftModel:
+    """The text model from hand labels; the HTML model from pages, labelled by hand where the
+    page was, by its reference text for body and by the text model for appeal versus cruft."""
+    for example in corpus.labelled:
+        unknown = set(example.labels) - set(LABELS)
+        if unknown:
+            raise InvalidInput(f"unknown labels {sorted(unknown)}; use {', '.join(LABELS)}")
+    text_model = fit(corpus.labelled, markup=False)
+    estimators = {"text": text_model}
+    if corpus.pages:
+        hand = {ex.page.id: [{"text": t, "label": label} for t, label
+                             in zip(ex.document.texts, ex.labels)]
+                for ex in corpus.labelled if ex.page}
+        estimators["html"] = fit(html_examples(corpus.pages, hand, text_model), markup=True)
+    return ParasiftModel(estimators)
