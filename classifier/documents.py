@@ -29,6 +29,8 @@ class Document:
     blocks: list[Block]
     kind: str  # "text", "paragraphs" or "html"
     title: str = ""
+    # Features computed once per document and shared by all its blocks (see classifier.shape).
+    cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for index, block in enumerate(self.blocks):

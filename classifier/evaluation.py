@@ -34,7 +34,7 @@ def evaluate_documents(model: ParasiftModel, examples: list[Labelled]) -> dict[s
     _, truth = flatten(examples)
     started = time.perf_counter()
     predicted = np.concatenate([
-        np.array(LABELS)[model.predict_proba(example.document).argmax(axis=1)]
+        np.array(LABELS)[model.decide(example.document)[1]]
         for example in examples])
     elapsed = time.perf_counter() - started
     return {"documents": len(examples), "paragraphs": len(truth),

@@ -35,6 +35,9 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.-]+)""", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MAX_CLASS_TOKENS = 8
+# libxml2 silently drops what lies deeper than this even with huge_tree; say so instead.
+MAX_DEPTH = 2000
+_PARSER = html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
 
 
 def decode_html(data: bytes) -> str:
@@ -125,6 +128,9 @@ class _Segmenter:
                     walker.skip_subtree()
                     self.stack.append(_Frame(element, "", ()))  # popped by its "end" event
                     continue
+                if len(self.stack) >= MAX_DEPTH:
+                    raise InvalidInput(f"html is nested deeper than {MAX_DEPTH} elements",
+                                       code="too_deep")
                 frame = _Frame(element, tag, self.stack[-1].tokens if self.stack else ())
                 if frame.is_block:
                     self.flush()
@@ -133,9 +139,9 @@ class _Segmenter:
                     self.in_link += 1
                 self.add_text(element.text)
             else:
-                frame = self.stack.pop()
-                if frame.is_block:
+                if self.stack[-1].is_block:
                     self.flush()
+                frame = self.stack.pop()
                 if frame.tag == "a":
                     self.in_link -= 1
                 self.add_text(element.tail)
@@ -158,7 +164,7 @@ def from_html(page: str | bytes) -> Document:
     if not text.strip():
         raise InvalidInput("html is empty", code="empty_input")
     try:
-        root = html.document_fromstring(text)
+        root = html.document_fromstring(text, parser=_PARSER)
     except (etree.ParserError, ValueError) as error:
         raise InvalidInput(f"html could not be parsed: {error}", code="unparseable_html") from error
     body = root.find("body")

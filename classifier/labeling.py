@@ -16,8 +16,7 @@ from classifier.limits import Limits
 from classifier.store import ParasiftModel, default_model
 
 
-def _paragraphs(document: Document, scores: np.ndarray) -> list[dict[str, Any]]:
-    best = scores.argmax(axis=1)
+def _paragraphs(document: Document, scores: np.ndarray, best: np.ndarray) -> list[dict[str, Any]]:
     return [
         {
             "index": block.index,
@@ -30,9 +29,8 @@ def _paragraphs(document: Document, scores: np.ndarray) -> list[dict[str, Any]]:
     ]
 
 
-def _result(job: Job, document: Document, scores: np.ndarray, model: ParasiftModel,
-            started: float) -> dict[str, Any]:
-    paragraphs = _paragraphs(document, scores)
+def _result(job: Job, document: Document, model: ParasiftModel, started: float) -> dict[str, Any]:
+    paragraphs = _paragraphs(document, *model.decide(document))
     counts = Counter(paragraph["label"] for paragraph in paragraphs)
     return {
         "id": job.id,
@@ -68,7 +66,7 @@ def classify(message: Any, model: ParasiftModel | None = None,
     except InvalidInput as error:
         return error_result(job_id_of(message), error)
     model = model or default_model()
-    return _result(job, document, model.predict_proba(document), model, started)
+    return _result(job, document, model, started)
 
 
 def classify_many(messages: list[Any], model: ParasiftModel | None = None,

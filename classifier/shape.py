@@ -8,12 +8,12 @@ link density. These features are language-independent by design.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.documents import Block, Document
+from classifier.lexicon import cue_counts
 
 _SENTENCE_END = re.compile(r"[.!?…。！？:\"'”’)\]]\s*$")
 _SENTENCE_BREAK = re.compile(r"[.!?。！？]\s")
@@ -22,6 +22,12 @@ _TIME = re.compile(r"\b\d{1,2}:\d\d\b")
 _PRICE = re.compile(r"[$€£¥₹]\s?\d|\d\s?(€|\$|USD|EUR)")
 _NUMBER_ONLY = re.compile(r"^[\d\s.,:%/+-]+$")
 _WORD = re.compile(r"\w+")
+_LETTER = re.compile(r"[^\W\d_]")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_DIGIT = re.compile(r"\d")
+_UPPER_CLASS = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0391-\u03a9\u0410-\u042f"  # Latin, Greek, Cyrillic
+_UPPER = re.compile(f"[{_UPPER_CLASS}]")
+_CAPITALISED = re.compile(f"(?:^|(?<=\\s))[{_UPPER_CLASS}]")
 
 LONG_WORDS = 20  # a "core" paragraph: this many words and a sentence ending
 SHORT_WORDS = 6
@@ -36,17 +42,25 @@ def _is_long(text: str, n_words: int) -> bool:
 
 
 def _own(block: Block, text: str, words: list[str]) -> list[float]:
+    # Character classes are counted with regular expressions: a Python loop over every
+    # character costs more than all the rest of the model.
     n_chars = max(len(text), 1)
-    letters = sum(ch.isalpha() for ch in text) or 1
-    raw_words = text.split()
+    letters = len(_LETTER.findall(text)) or 1
+    n_raw_words = max(len(text.split()), 1)
+    appeal_cues, furniture_cues = cue_counts(words)
+    share = 1 / max(len(words), 1)
     return [
+        np.log1p(appeal_cues),
+        np.log1p(furniture_cues),
+        appeal_cues * share,
+        furniture_cues * share,
         np.log1p(len(text)),
         np.log1p(len(words)),
         sum(map(len, words)) / max(len(words), 1),
-        sum(not ch.isalnum() and not ch.isspace() for ch in text) / n_chars,
-        sum(ch.isdigit() for ch in text) / n_chars,
-        sum(ch.isupper() for ch in text) / letters,
-        sum(word[:1].isupper() for word in raw_words) / max(len(raw_words), 1),
+        len(_PUNCTUATION.findall(text)) / n_chars,
+        len(_DIGIT.findall(text)) / n_chars,
+        len(_UPPER.findall(text)) / letters,
+        len(_CAPITALISED.findall(text)) / n_raw_words,
         float(bool(_SENTENCE_END.search(text))),
         np.log1p(len(_SENTENCE_BREAK.findall(text))),
         float(bool(_DATE.search(text))),
@@ -107,8 +121,13 @@ def _shifted(values: np.ndarray, offset: int) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=8)
 def _document_features(document: Document) -> np.ndarray:
+    if "shape" not in document.cache:
+        document.cache["shape"] = _compute_document_features(document)
+    return document.cache["shape"]
+
+
+def _compute_document_features(document: Document) -> np.ndarray:
     texts = [block.text if "  " not in block.text else " ".join(block.text.split())
              for block in document.blocks]
     words = [_words(text) for text in texts]
@@ -128,7 +147,7 @@ def _document_features(document: Document) -> np.ndarray:
         counts[text] = counts.get(text, 0) + 1
     title = set(_words(document.title))
     overlap = np.array([_title_overlap(w, title) for w in words])
-    link = own[:, 16]
+    link = own[:, 20]  # link density
     context = np.column_stack([
         index / max(n - 1, 1),
         np.log1p(index),

@@ -1,4 +1,5 @@
-"""Word-level overlap between an extraction and its reference text, as extraction benchmarks score it."""
+"""Word-level overlap between an extraction and its reference text, as extraction benchmarks
+score it."""
 
 from __future__ import annotations
 

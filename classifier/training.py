@@ -55,8 +55,8 @@ def appeal_or_cruft(model: SequenceClassifier, document: Document) -> np.ndarray
     """The text model's choice between appeal and cruft, for blocks known not to be body."""
     scores = model.predict_proba(document.blocks)
     classes = list(model.classes_)
-    appeal, cruft = scores[:, classes.index("appeal")], scores[:, classes.index("cruft")]
-    return np.where(appeal > cruft, "appeal", "cruft")
+    # Only a confident guess becomes an appeal label; the rest of the furniture is cruft.
+    return np.where(scores[:, classes.index("appeal")] > 0.5, "appeal", "cruft")
 
 
 def page_labels(page: Page, document: Document, hand: list[dict] | None,
@@ -84,7 +84,8 @@ def html_examples(pages: list[Page], hand_by_page: dict[str, list[dict]],
 
 def fit(examples: list[Labelled], markup: bool) -> SequenceClassifier:
     blocks, labels = flatten(examples)
-    return SequenceClassifier(first_pass(markup=markup)).fit(blocks, labels)
+    folds = max(2, min(3 if markup else 5, len(examples)))
+    return SequenceClassifier(first_pass(markup=markup), folds=folds).fit(blocks, labels)
 
 
 @dataclass

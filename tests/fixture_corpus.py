@@ -1,0 +1,49 @@
+"""A small labelled corpus written for the tests: enough documents for a five-fold smoke
+training, in the JSONL format of ``parasift train``."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+NAV = ["Home", "News", "Sport", "Business", "Opinion", "Culture", "Weather", "Contact"]
+CRUFT = ["Share", "Tweet", "Print this page", "2 minute read", "Photo: Staff", "Related stories",
+         "© 2026 The Daily Example. All rights reserved.", "Privacy policy", "Read more",
+         "Most popular", "Comments (12)", "We use cookies on this site. Manage preferences"]
+APPEAL = ["Subscribe now for just $1 a week", "Sign up for our free newsletter",
+          "Advertisement", "Support independent journalism: donate today",
+          "Download our app", "Follow us on Instagram", "Join Premium for $5 a month",
+          "Sponsored: the best deals of the week"]
+SUBJECTS = ["The council", "Researchers", "The company", "Local farmers", "The committee",
+            "Engineers", "Teachers", "The minister"]
+VERBS = ["announced", "reported", "warned", "confirmed", "argued", "explained"]
+OBJECTS = ["a new plan for the river crossing", "that prices rose for the third month",
+           "that the bridge would reopen in spring", "a study of sleep and memory",
+           "changes to the school timetable", "that the harvest was later than usual"]
+
+
+def _sentence(rng: random.Random) -> str:
+    return f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}."
+
+
+def _document(rng: random.Random, number: int) -> dict:
+    paragraphs = [{"text": item, "label": "cruft"} for item in rng.sample(NAV, 5)]
+    paragraphs.append({"text": f"Story number {number} about the valley", "label": "body"})
+    for _ in range(rng.randint(4, 7)):
+        body = " ".join(_sentence(rng) for _ in range(rng.randint(2, 4)))
+        paragraphs.append({"text": body, "label": "body"})
+        if rng.random() < 0.3:
+            paragraphs.append({"text": rng.choice(APPEAL), "label": "appeal"})
+    paragraphs += [{"text": item, "label": "cruft"} for item in rng.sample(CRUFT, 4)]
+    paragraphs += [{"text": item, "label": "appeal"} for item in rng.sample(APPEAL, 2)]
+    return {"id": f"fixture-{number}", "url": f"https://site{number}.example/story",
+            "paragraphs": paragraphs}
+
+
+def write_corpus(path: Path, documents: int = 12, seed: int = 7) -> Path:
+    rng = random.Random(seed)
+    with path.open("w") as out:
+        for number in range(documents):
+            out.write(json.dumps(_document(rng, number)) + "\n")
+    return path

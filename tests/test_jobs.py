@@ -1,0 +1,56 @@
+import json
+
+import pytest
+
+from classifier.errors import InvalidInput
+from classifier.jobs import read_job
+from classifier.limits import Limits
+
+
+def test_a_job_can_be_a_dict_json_text_or_json_bytes():
+    job = {"id": "a1", "text": "Hello\n\nWorld", "meta": {"k": 1}, "url": "https://x.example"}
+    for message in (job, json.dumps(job), json.dumps(job).encode()):
+        parsed = read_job(message)
+        assert (parsed.id, parsed.kind, parsed.meta, parsed.url) == ("a1", "text", {"k": 1},
+                                                                      "https://x.example")
+
+
+def test_numeric_ids_become_strings_and_html_bytes_are_kept_as_bytes():
+    assert read_job({"id": 7, "html": b"<p>x</p>"}).id == "7"
+    assert read_job({"html": b"<p>x</p>"}).content == b"<p>x</p>"
+
+
+@pytest.mark.parametrize(("message", "code"), [
+    ("{not json", "malformed_json"),
+    (b"\xff\xfe\x00garbage", "undecodable"),
+    ([1, 2, 3], "wrong_type"),
+    (42, "wrong_type"),
+    (None, "wrong_type"),
+    ({}, "no_input"),
+    ({"id": "x"}, "no_input"),
+    ({"text": "a", "html": "<p>b</p>"}, "ambiguous_input"),
+    ({"text": 5}, "wrong_type"),
+    ({"paragraphs": "not a list"}, "wrong_type"),
+    ({"paragraphs": ["ok", 3]}, "wrong_type"),
+    ({"paragraphs": []}, "empty_input"),
+    ({"text": "x", "meta": []}, "wrong_type"),
+    ({"text": "x", "id": {"nested": 1}}, "wrong_type"),
+    ({"text": "x", "url": 12}, "wrong_type"),
+])
+def test_every_malformed_job_is_a_coded_error(message, code):
+    with pytest.raises(InvalidInput) as error:
+        read_job(message)
+    assert error.value.code == code
+    assert error.value.message
+
+
+def test_size_limits_are_enforced_and_configurable(monkeypatch):
+    with pytest.raises(InvalidInput) as error:
+        read_job({"text": "x" * 101}, Limits(max_bytes=100))
+    assert error.value.code == "too_large"
+    with pytest.raises(InvalidInput):
+        read_job({"paragraphs": ["a"] * 11}, Limits(max_paragraphs=10))
+    monkeypatch.setenv("PARASIFT_MAX_BYTES", "50")
+    assert Limits.from_env().max_bytes == 50
+    with pytest.raises(InvalidInput):
+        read_job({"html": "<p>" + "y" * 60 + "</p>"})

@@ -1,0 +1,97 @@
+"""Training, saving and loading, on a small corpus written for the tests (CI never retrains
+the shipped model)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fixture_corpus import write_corpus
+
+from classifier import classify
+from classifier.store import ModelIntegrityError, load_model, save_model, sha256_of
+from classifier.training import load_corpus, train_model
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory) -> Path:
+    return write_corpus(tmp_path_factory.mktemp("corpus") / "labelled.jsonl")
+
+
+@pytest.fixture(scope="module")
+def trained(corpus_file):
+    return train_model(load_corpus([corpus_file]))
+
+
+@pytest.fixture
+def saved(trained, tmp_path) -> Path:
+    save_model(trained, tmp_path / "model", {"name": "fixture", "version": "1"})
+    return tmp_path / "model"
+
+
+def test_a_saved_model_loads_and_scores_the_same(trained, saved):
+    loaded = load_model(saved)
+    assert loaded.info["name"] == "fixture"
+    assert loaded.info["sha256"] == sha256_of(saved / "model.joblib")
+    job = {"text": "Home\n\nThe council announced a new plan for the river crossing.\n\nShare"}
+    assert classify(job, loaded)["paragraphs"] == classify(job, trained)["paragraphs"]
+
+
+def test_the_fixture_model_learns_its_labels(trained):
+    result = classify({"paragraphs": [
+        "Sport", "Engineers confirmed that the bridge would reopen in spring. Teachers warned "
+        "changes to the school timetable.", "Sign up for our free newsletter", "Privacy policy"]},
+        trained)
+    assert [p["label"] for p in result["paragraphs"]] == ["cruft", "body", "appeal", "cruft"]
+
+
+def test_a_tampered_model_file_is_refused(saved):
+    with (saved / "model.joblib").open("ab") as stream:
+        stream.write(b"\0")
+    with pytest.raises(ModelIntegrityError, match="SHA-256"):
+        load_model(saved)
+
+
+def test_a_manifest_pointing_elsewhere_or_missing_is_refused(saved):
+    manifest = json.loads((saved / "manifest.json").read_text())
+    (saved / "manifest.json").write_text(json.dumps({**manifest, "sha256": "0" * 64}))
+    with pytest.raises(ModelIntegrityError):
+        load_model(saved)
+    (saved / "manifest.json").unlink()
+    with pytest.raises(ModelIntegrityError, match="manifest"):
+        load_model(saved)
+
+
+def test_same_data_gives_the_same_model(corpus_file, trained):
+    again = train_model(load_corpus([corpus_file]))
+    blocks = load_corpus([corpus_file]).labelled[0].document.blocks
+    for kind in trained.estimators:
+        np.testing.assert_array_equal(trained.estimators[kind].predict_proba(blocks),
+                                      again.estimators[kind].predict_proba(blocks))
+
+
+def test_unknown_labels_are_refused(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"paragraphs": [{"text": "x", "label": "advert"}]}) + "\n")
+    with pytest.raises(ValueError, match="advert"):
+        train_model(load_corpus([bad]))
+
+
+def test_train_and_evaluate_from_the_command_line(corpus_file, tmp_path):
+    out = tmp_path / "cli-model"
+    run = [sys.executable, "-m", "worker.cli"]
+    trained = subprocess.run([*run, "train", str(corpus_file), "-o", str(out), "--all"],
+                             capture_output=True, text=True, timeout=300)
+    assert trained.returncode == 0, trained.stderr
+    assert json.loads((out / "manifest.json").read_text())["sha256"] == sha256_of(
+        out / "model.joblib")
+    plot = tmp_path / "confusion.png"
+    evaluated = subprocess.run([*run, "evaluate", str(corpus_file), "--model", str(out), "--all",
+                                "--plot", str(plot), "--json"],
+                               capture_output=True, text=True, timeout=300)
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(evaluated.stdout)
+    assert report["text"]["paragraphs"] > 100 and 0 <= report["text"]["macro_f1"] <= 1
+    assert plot.read_bytes().startswith(b"\x89PNG")

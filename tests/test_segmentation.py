@@ -1,0 +1,95 @@
+from pathlib import Path
+
+import pytest
+
+from classifier.documents import from_paragraphs, from_text
+from classifier.errors import InvalidInput
+from classifier.htmlblocks import decode_html, from_html
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def texts(page: str | bytes) -> list[str]:
+    return from_html(page).texts
+
+
+def test_text_splits_on_blank_lines_and_joins_lines():
+    document = from_text("First line\nsame paragraph\n\n  \n\nSecond\r\n\r\nThird  ")
+    assert document.texts == ["First line same paragraph", "Second", "Third"]
+    assert [block.index for block in document.blocks] == [0, 1, 2]
+
+
+def test_paragraphs_are_kept_one_to_one_even_empty_or_multiline():
+    given = ["one\n\ntwo", "", "  spaced  ", "x"]
+    assert from_paragraphs(given).texts == given
+
+
+def test_html_cuts_blocks_at_block_elements_and_keeps_inline_text_together():
+    page = "<div>Intro <b>bold</b> <a href='#'>link</a> end<p>Para <em>one</em></p>tail</div>"
+    assert texts(page) == ["Intro bold link end", "Para one", "tail"]
+
+
+def test_html_drops_scripts_styles_and_hidden_elements():
+    page = ("<body><script>var x = 1;</script><style>p{}</style><p>Seen</p>"
+            "<p hidden>no</p><div style='display: none'>no</div><p aria-hidden='true'>no</p>"
+            "<noscript>no</noscript><!-- comment --><p>Also seen</p></body>")
+    assert texts(page) == ["Seen", "Also seen"]
+
+
+def test_html_blocks_carry_layout_facts():
+    page = ("<body><nav class='mainMenu'><ul><li><a href='/'>Home</a></li></ul></nav>"
+            "<article class='post-body'><p>Plain words and <a href='#'>a link</a></p></article>"
+            "</body>")
+    home, paragraph = from_html(page).blocks
+    assert home.tag == "li" and home.link_density == 1.0
+    assert {"in:nav", "c:main", "c:menu"} <= set(home.markup.split())
+    assert paragraph.tag == "p" and 0 < paragraph.link_density < 1
+    assert {"in:article", "c:post", "c:body", "t:p"} <= set(paragraph.markup.split())
+    assert paragraph.depth > 1
+
+
+def test_fixture_page_keeps_the_article_and_drops_hidden_text():
+    blocks = texts((FIXTURES / "article.html").read_bytes())
+    assert "River towns brace for a wetter spring" in blocks
+    assert "Advertisement" in blocks
+    assert not any("Hidden" in block or "Also hidden" in block for block in blocks)
+    assert not any("tracking" in block for block in blocks)
+
+
+def test_broken_markup_still_yields_text():
+    assert texts("<div><p>Unclosed <b>bold<p>Next</div></span>") == ["Unclosed bold", "Next"]
+
+
+@pytest.mark.parametrize("charset", ["windows-1252", "iso-8859-1", "utf-8"])
+def test_declared_charset_is_honoured(charset):
+    page = f"<html><head><meta charset='{charset}'></head><body><p>Café crème</p></body></html>"
+    assert texts(page.encode(charset)) == ["Café crème"]
+
+
+def test_undeclared_non_utf8_bytes_fall_back_without_failing():
+    assert "Caf" in decode_html("<p>Café</p>".encode("cp1252"))
+    assert texts(b"\xff\xfe<\x00p\x00>\x00h\x00i\x00") == ["hi"]  # UTF-16 with a BOM
+
+
+def test_deeply_nested_markup_does_not_exhaust_the_stack():
+    page = "<div>" * 1_500 + "deep text" + "</div>" * 1_500
+    assert texts(page) == ["deep text"]
+
+
+def test_nesting_deeper_than_the_parser_keeps_is_an_error_not_a_partial_answer():
+    page = "<div>" * 100_000 + "deep text" + "</div>" * 100_000
+    with pytest.raises(InvalidInput) as error:
+        from_html(page)
+    assert error.value.code == "too_deep"
+
+
+def test_huge_flat_document_is_segmented():
+    page = "<body>" + "".join(f"<p>paragraph {n}</p>" for n in range(20_000)) + "</body>"
+    assert len(texts(page)) == 20_000
+
+
+@pytest.mark.parametrize("page", ["", "   ", "<html><script>x</script></html>", "<p hidden>x</p>"])
+def test_pages_without_visible_text_are_an_error(page):
+    with pytest.raises(InvalidInput) as error:
+        from_html(page)
+    assert error.value.code == "empty_input"
