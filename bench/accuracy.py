@@ -1,0 +1,466 @@
+"""Accuracy and speed of parasift side by side with other extractors, on pages it never trained on.
+
+    python -m bench.accuracy [--data ../shared/data] [--limit N] [--independent DIR]
+
+HTML mode: each system turns a held-out wcxb-dev page into text, scored by word-level
+precision/recall/F1 against the reference text (``classifier.textmetrics.word_prf``), and timed
+on the same pages in the same run. Text mode: the held-out hand-labelled documents, one label per
+given paragraph. An independent set in ``bench/independent`` (``pages/<id>.html``,
+``truth/<id>.json``) is run the same way when present. Writes ``bench/results/accuracy.md``,
+``accuracy.png`` (for the README) and ``accuracy.json`` (per-page F1, to find what to fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import os
+import platform
+import shlex
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+from threadpoolctl import threadpool_limits
+
+from bench.extractors import (
+    COMPETITORS,
+    HtmlExtractor,
+    Labeller,
+    justext_labels,
+    keep_everything,
+    parasift_html,
+    parasift_labels,
+    version_of,
+)
+from classifier.corpus import held_out_pages, read_labelled
+from classifier.jobs import LABELS
+from classifier.textmetrics import word_prf
+from classifier.training import page_id
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+BASELINE = "keep everything"  # no real work to time
+
+
+@dataclass
+class HtmlCase:
+    id: str
+    html: bytes
+    reference: str
+    with_snippets: list[str] = field(default_factory=list)
+    without_snippets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TextCase:
+    id: str
+    paragraphs: list[str]
+    labels: list[str]
+
+
+@dataclass
+class Dataset:
+    name: str
+    description: str
+    pages: list[HtmlCase]
+    docs: list[TextCase]
+
+
+@dataclass
+class HtmlScore:
+    system: str
+    precision: float
+    recall: float
+    f1: float
+    errors: int
+    empty: int
+    with_found: float | None  # share of `with` snippets found, pooled over pages
+    without_absent: float | None
+    pages_per_s: float
+    f1_by_page: dict[str, float]
+
+
+@dataclass
+class TextScore:
+    system: str
+    per_label: dict[str, tuple[float, float, float, int]]  # precision, recall, F1, support
+    macro_f1: float
+    failures: int
+    paragraphs_per_s: float | None
+
+
+# ---------------------------------------------------------------- data
+
+def _text_case(case_id: str, paragraphs: list[dict[str, str]]) -> TextCase:
+    return TextCase(case_id, [p["text"] for p in paragraphs], [p["label"] for p in paragraphs])
+
+
+def _snippets(truth: dict[str, Any]) -> dict[str, list[str]]:
+    return {"with_snippets": truth.get("with") or [],
+            "without_snippets": truth.get("without") or []}
+
+
+def wcxb_dataset(data: Path, limit: int | None) -> Dataset:
+    """Held-out wcxb-dev pages and labelled documents: domains the model never trained on."""
+    root = data / "wcxb-dev"
+    held_out = held_out_pages(root)
+    pages = []
+    for page in held_out[:limit]:
+        truth = json.loads((root / "ground-truth" / f"{page.id}.json").read_text())
+        pages.append(HtmlCase(page.id, page.html(), page.main_content,
+                              **_snippets(truth["ground_truth"])))
+    # The same rule training splits by: a document is held out when its page is.
+    held_out_ids = {page.id for page in held_out}
+    documents = read_labelled(data / "labeled" / "wcxb-dev.jsonl")
+    docs = [_text_case(doc["id"], doc["paragraphs"]) for doc in documents
+            if page_id(doc) in held_out_ids][:limit]
+    return Dataset("wcxb-dev held-out", "wcxb-dev pages and labelled documents from held-out "
+                   "domains (never trained on)", pages, docs)
+
+
+def independent_dataset(folder: Path, limit: int | None) -> Dataset | None:
+    """The independent set, if another helper has built it; pages without truth are skipped."""
+    if not (folder / "pages").is_dir():
+        return None
+    pages, docs, sources, languages = [], [], Counter(), Counter()
+    for path in sorted((folder / "pages").glob("*.html"))[:limit]:
+        truth_path = folder / "truth" / f"{path.stem}.json"
+        if not truth_path.exists():
+            continue
+        truth = json.loads(truth_path.read_text())
+        pages.append(HtmlCase(path.stem, path.read_bytes(), truth["main_content"],
+                              **_snippets(truth)))
+        # where the page and its reference come from, and its language: jusText runs with
+        # an English stoplist, so the language mix matters to its score
+        sources[truth.get("source", "?").split("@")[0]] += 1
+        languages[truth.get("language", "?")] += 1
+        if truth.get("paragraphs"):
+            docs.append(_text_case(path.stem, truth["paragraphs"]))
+    description = (f"pages not from ../shared, in `{_shown(folder)}`; sources: "
+                   f"{_counts(sources)}; languages: {_counts(languages)}")
+    return Dataset("independent", description, pages, docs)
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counter.most_common())
+
+
+def _shown(path: Path) -> Path:
+    """A path as the reader would type it from the repository."""
+    return path.relative_to(REPO) if path.is_relative_to(REPO) else path
+
+
+# ---------------------------------------------------------------- running
+
+def _timed(function: Callable[[Any], Any], argument: Any) -> tuple[Any, float]:
+    """The call's result (None if it raised: a crashing extractor is a failed page) and seconds."""
+    started = time.perf_counter()
+    try:
+        result = function(argument)
+    except Exception:
+        result = None
+    return result, time.perf_counter() - started
+
+
+def _snippet_share(texts: Sequence[str], cases: Sequence[HtmlCase], wanted: bool) -> float | None:
+    # Whitespace-normalised, case-sensitive containment, as trafilatura's evaluation checks them.
+    hits = total = 0
+    for text, case in zip(texts, cases, strict=True):
+        flat = " ".join(text.split())
+        for snippet in case.with_snippets if wanted else case.without_snippets:
+            total += 1
+            hits += (" ".join(snippet.split()) in flat) == wanted
+    return hits / total if total else None
+
+
+def run_html(system: str, extract: HtmlExtractor, cases: list[HtmlCase]) -> HtmlScore:
+    _timed(extract, cases[0].html)  # warm-up: lazy imports and caches are not per-page cost
+    texts, seconds, errors = [], 0.0, 0
+    for case in cases:
+        text, elapsed = _timed(extract, case.html)
+        errors += text is None
+        texts.append(text or "")
+        seconds += elapsed
+    scores = [word_prf(text, case.reference) for text, case in zip(texts, cases, strict=True)]
+    return HtmlScore(
+        system=system,
+        precision=sum(s[0] for s in scores) / len(scores),
+        recall=sum(s[1] for s in scores) / len(scores),
+        f1=sum(s[2] for s in scores) / len(scores),
+        errors=errors,
+        empty=sum(not text.strip() for text in texts) - errors,
+        with_found=_snippet_share(texts, cases, wanted=True),
+        without_absent=_snippet_share(texts, cases, wanted=False),
+        pages_per_s=len(cases) / seconds,
+        f1_by_page={case.id: round(s[2], 4) for case, s in zip(cases, scores, strict=True)},
+    )
+
+
+def run_text(system: str, label: Labeller, docs: list[TextCase]) -> TextScore:
+    _timed(label, docs[0].paragraphs)
+    truth, predicted, seconds, failures = [], [], 0.0, 0
+    for doc in docs:
+        labels, elapsed = _timed(label, doc.paragraphs)
+        if labels is None or len(labels) != len(doc.paragraphs):
+            failures += 1
+            labels = ["failed"] * len(doc.paragraphs)  # wrong for every true label
+        truth += doc.labels
+        predicted += labels
+        seconds += elapsed
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, predicted, labels=list(LABELS), zero_division=0)
+    return TextScore(
+        system=system,
+        per_label={name: (float(precision[i]), float(recall[i]), float(f1[i]), int(support[i]))
+                   for i, name in enumerate(LABELS)},
+        macro_f1=float(f1_score(truth, predicted, labels=list(LABELS), average="macro",
+                                zero_division=0)),
+        failures=failures,
+        paragraphs_per_s=None if system == BASELINE else len(truth) / seconds,
+    )
+
+
+def load_parasift() -> tuple[Any | None, str]:
+    """The shipped model, loaded before any timing; None (and why) when it is not there yet."""
+    try:
+        from classifier import default_model
+        model = default_model()
+    except Exception as error:
+        return None, f"not run: the default model could not be loaded ({error})"
+    info = model.info
+    return model, (f"{info.get('name', '?')} {info.get('version', '?')}, "
+                   f"sha256 {str(info.get('sha256', '?'))[:12]}")
+
+
+def run_dataset(dataset: Dataset, model: Any | None) -> tuple[list[HtmlScore], list[TextScore]]:
+    html_systems = ({"parasift": parasift_html(model)} if model else {}) | COMPETITORS
+    text_systems = ({"parasift": parasift_labels(model)} if model else {}) | {
+        "jusText": justext_labels, BASELINE: keep_everything}
+    html_scores, text_scores = [], []
+    if dataset.pages:
+        for system, extract in html_systems.items():
+            html_scores.append(run_html(system, extract, dataset.pages))
+            _progress(f"{dataset.name} html {system}: F1 {html_scores[-1].f1:.3f}, "
+                      f"{html_scores[-1].pages_per_s:.1f} pages/s")
+    if dataset.docs:
+        for system, label in text_systems.items():
+            text_scores.append(run_text(system, label, dataset.docs))
+            _progress(f"{dataset.name} text {system}: macro-F1 {text_scores[-1].macro_f1:.3f}")
+    return html_scores, text_scores
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- reporting
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _best(value: float, values: list[float]) -> str:
+    """Three decimals, bold where it is the table's best."""
+    return f"**{value:.3f}**" if value == max(values) else f"{value:.3f}"
+
+
+def _speedup(score: HtmlScore, scores: list[HtmlScore]) -> str:
+    # The goal is stated against trafilatura's speed in the same run.
+    reference = next((s.pages_per_s for s in scores if s.system == "trafilatura"), None)
+    return f"{score.pages_per_s / reference:.2f}×" if reference else "—"
+
+
+def html_table(scores: list[HtmlScore]) -> str:
+    best = [s.f1 for s in scores]
+    headers = ["system", "version", "word P", "word R", "word F1", "failed (error/empty)",
+               "`with` found", "`without` absent", "pages/s", "speed vs trafilatura"]
+    rows = [[s.system, version_of(s.system), f"{s.precision:.3f}", f"{s.recall:.3f}",
+             _best(s.f1, best), f"{s.errors + s.empty} ({s.errors}/{s.empty})",
+             _share(s.with_found), _share(s.without_absent), f"{s.pages_per_s:.1f}",
+             _speedup(s, scores)]
+            for s in scores]
+    return _table(headers, rows)
+
+
+def text_table(scores: list[TextScore]) -> str:
+    best = [s.macro_f1 for s in scores]
+    headers = ["system", *(f"{label} P / R / F1" for label in LABELS), "macro-F1",
+               "paragraphs/s"]
+    rows = [[s.system,
+             *(" / ".join(f"{v:.3f}" for v in s.per_label[label][:3]) for label in LABELS),
+             _best(s.macro_f1, best),
+             "—" if s.paragraphs_per_s is None else f"{s.paragraphs_per_s:,.0f}"]
+            for s in scores]
+    return _table(headers, rows)
+
+
+def _machine() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in lines
+                if line.startswith("model name")), platform.processor() or "?")
+    # Other work on the machine slows every system; the load average says how quiet it was.
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (f"{os.cpu_count()} cores (nproc), {cpu}, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}; load average before the run {load}")
+
+
+def command_line(argv: Sequence[str]) -> str:
+    python = os.path.relpath(sys.executable) if sys.executable.startswith(os.getcwd()) else \
+        sys.executable
+    return shlex.join([python, "-m", "bench.accuracy", *argv])
+
+
+def _dataset_section(dataset: Dataset, html: list[HtmlScore], text: list[TextScore]) -> str:
+    parts = [f"## {dataset.name}\n\n{dataset.description}.\n"]
+    if html:
+        parts.append(f"### HTML mode: {len(dataset.pages)} pages\n\n{html_table(html)}\n")
+    if text:
+        count = sum(len(doc.paragraphs) for doc in dataset.docs)
+        parts.append(f"### Text mode: {len(dataset.docs)} labelled documents, {count:,} "
+                     f"paragraphs\n\n{text_table(text)}\n")
+    return "\n".join(parts)
+
+
+NOTES = """## How this is measured
+- Word P/R/F1: `classifier.textmetrics.word_prf` (bag of words, lower-cased) of each system's text
+  against the reference `main_content`, averaged over pages. A page where a system raises or returns
+  nothing scores 0 and is counted under *failed*.
+- `with` found / `without` absent: the WCXB snippets, whitespace-normalised, case-sensitive
+  containment, pooled over all pages that have them.
+- Speed: one process, one thread (BLAS limited to 1), pages already in memory as bytes; only the
+  extraction call is timed, after one untimed warm-up call; parasift's model is loaded before
+  timing.
+- Settings: trafilatura `extract(html, include_comments=False, include_tables=True,
+  favor_precision=False)`; readability-lxml `Document(html).summary()` then its text (line breaks
+  kept between blocks); jusText with the **English** stoplist, non-boilerplate paragraphs;
+  boilerpy3 `ArticleExtractor`; resiliparse `extract_plain_text(main_content=True)`; parasift
+  `classify({"html": ...})["body_text"]`.
+- Text mode: each system labels the given paragraphs. jusText gets each paragraph wrapped in `<p>`:
+  good -> body, everything else -> cruft (it has no appeal label, so its appeal F1 is 0 and counts
+  in its macro-F1). *keep everything* labels every paragraph body. Macro-F1 over the three labels
+  (scikit-learn).
+"""
+
+
+def report(datasets: list[tuple[Dataset, list[HtmlScore], list[TextScore]]], header: str) -> str:
+    sections = [_dataset_section(*entry) for entry in datasets]
+    return "\n".join([header, *sections, NOTES])
+
+
+def report_header(argv: Sequence[str], data: Path, machine: str, notes: list[str]) -> str:
+    lines = [
+        "# parasift accuracy and speed, side by side",
+        "",
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {machine}",
+        f"- Command: `{command_line(argv)}`",
+        f"- Data: `{data}` (WCXB dev split, CC-BY-4.0; labelled paragraphs "
+        "`labeled/wcxb-dev.jsonl`); held out = domains `classifier.corpus.is_held_out` keeps out "
+        "of training",
+        *(f"- {note}" for note in notes),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def chart(results: list[tuple[Dataset, list[HtmlScore], list[TextScore]]], path: Path) -> None:
+    """Word-F1 and pages/s per system, one bar per dataset within each system's group."""
+    import matplotlib
+    matplotlib.use("Agg")  # no display needed, and none on CI
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    runs = [(dataset.name, scores) for dataset, scores, _ in results if scores]
+    systems = list(dict.fromkeys(score.system for _, scores in runs for score in scores))
+    width = 0.8 / len(runs)
+    figure, (f1_axis, speed_axis) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for offset, (name, scores) in enumerate(runs):
+        by_system = {score.system: score for score in scores}
+        xs = [i + (offset - (len(runs) - 1) / 2) * width for i in range(len(systems))]
+        f1 = [by_system[s].f1 if s in by_system else 0 for s in systems]
+        speed = [by_system[s].pages_per_s if s in by_system else 0 for s in systems]
+        bars = f1_axis.bar(xs, f1, width, label=f"{name} ({len(scores[0].f1_by_page)} pages)")
+        f1_axis.bar_label(bars, fmt="%.3f", fontsize=7)
+        bars = speed_axis.bar(xs, speed, width)
+        speed_axis.bar_label(bars, fmt="%.0f", fontsize=7)
+    for axis, title in ((f1_axis, "mean word-level F1 (higher is better)"),
+                        (speed_axis, "pages/s, one core (log scale)")):
+        axis.set_xticks(range(len(systems)), systems, rotation=20)
+        axis.set_title(title)
+    f1_axis.set_ylim(0, 1.05)
+    speed_axis.set_yscale("log")
+    speed_axis.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    # One legend for both panels, below them, where it cannot cover a bar.
+    figure.legend(loc="lower center", ncol=len(runs), fontsize=9)
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _json_ready(results: list[tuple[Dataset, list[HtmlScore], list[TextScore]]]) -> dict:
+    return {dataset.name: {"pages": len(dataset.pages), "docs": [doc.id for doc in dataset.docs],
+                           "html": [asdict(s) for s in html], "text": [asdict(s) for s in text]}
+            for dataset, html, text in results}
+
+
+# ---------------------------------------------------------------- command line
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.accuracy", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data",
+                        help="the shared data folder (default: ../shared/data)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use only the first N pages and N documents of each set")
+    parser.add_argument("--independent", type=Path, default=REPO / "bench" / "independent",
+                        help="independent set folder (default: bench/independent)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    if not (args.data / "wcxb-dev" / "metadata.json").exists():
+        sys.exit(f"error: no data at {args.data} (expected wcxb-dev/metadata.json there); "
+                 "the benchmark needs ../shared/data, or pass --data DIR")
+    # boilerpy3 logs a traceback for every page it cannot parse; the table counts those failures.
+    logging.getLogger("boilerpy3").setLevel(logging.CRITICAL)
+    machine = _machine()
+    model, model_note = load_parasift()
+    notes = [f"parasift model: {model_note}"]
+    datasets = [wcxb_dataset(args.data, args.limit)]
+    independent = independent_dataset(args.independent.resolve(), args.limit)
+    if independent and independent.pages:
+        datasets.append(independent)
+    else:
+        notes.append(f"Independent set: not run (no pages with truth in "
+                     f"{_shown(args.independent.resolve())})")
+    _progress("\n".join(notes))
+    with threadpool_limits(limits=1):  # one core for every system, BLAS included
+        results = [(dataset, *run_dataset(dataset, model)) for dataset in datasets]
+    markdown = report(results, report_header(argv, args.data, machine, notes))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "accuracy.md").write_text(markdown)
+    (args.out / "accuracy.json").write_text(json.dumps(_json_ready(results), indent=1))
+    chart(results, args.out / "accuracy.png")
+    print(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
