@@ -1,0 +1,139 @@
+"""Faults a deployment meets, with real processes: a worker killed with SIGKILL, Redis restarted
+or not there yet, a results consumer that dies holding entries. Nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+import redis
+
+from worker.client import ResultsReader, follow, submit_many, wait
+from worker.config import Config
+from worker.publish import Delivery, Publisher
+from worker.redis_server import RedisServer, free_port
+from worker.service import kill_group, stop_processes, wait_ready
+from worker.streams import connect
+from worker.testing import WAIT, Service, service_env, unique, variants
+
+pytestmark = pytest.mark.integration
+
+
+def exactly_once(service: Service, job_ids: set[str]) -> Counter:
+    found = service.collect(job_ids)
+    assert service.drained(), "jobs still queued or unacknowledged"
+    found = service.collect(job_ids)  # again, now that no redelivery can add to it
+    return Counter(len(entries) for entries in found.values())
+
+
+def test_worker_killed_mid_run_every_job_gets_exactly_one_result(own_service: Service) -> None:
+    jobs = variants(300, unique("kill"))
+    ids = {job["id"] for job in jobs}
+    submit_many(jobs, batch_size=5, app=own_service.app)
+    victim = own_service.worker("victim", concurrency=2)
+    own_service.collect({jobs[20]["id"], jobs[21]["id"]})  # well into the run
+    kill_group(victim)  # SIGKILL to the worker and its pool processes
+    assert own_service.redis.hlen("unacked"), "jobs in flight must be delivered again"
+    done_before = len({e.job_id for e in own_service.entries()} & ids)
+    assert 0 < done_before < len(jobs), "the kill must land in the middle of the run"
+    own_service.worker("rescuer", concurrency=2)
+    assert exactly_once(own_service, ids) == Counter({1: len(jobs)})
+
+
+def test_redis_restart_keeps_queued_jobs_and_unread_results(own_redis: RedisServer,
+                                                            own_service: Service) -> None:
+    first, queued, later = (variants(20, unique(p)) for p in ("before", "queued", "after"))
+    worker = own_service.worker("one")
+    submit_many(first, app=own_service.app)
+    own_service.collect({job["id"] for job in first})
+    stop_processes([worker])
+    submit_many(queued, batch_size=4, app=own_service.app)  # no worker: they wait in Redis
+    own_redis.restart()
+    assert own_service.redis.llen(own_service.config.queue) == 5
+    assert len(own_service.entries()) == 20  # results nobody had read yet survived
+    worker = own_service.worker("two")
+    own_service.collect({job["id"] for job in queued})
+    own_redis.restart()  # again, under a running worker: it reconnects
+    submit_many(later, app=own_service.app)
+    ids = {job["id"] for job in first + queued + later}
+    assert exactly_once(own_service, ids) == Counter({1: 60})
+
+
+def test_worker_started_before_redis_waits_and_connects(tmp_path) -> None:
+    server = RedisServer(port=free_port(), directory=tmp_path / "redis")
+    service = Service(service_env(server.url), tmp_path / "logs")
+    worker = service.worker("early")
+    try:
+        time.sleep(1)  # the worker is up and finds nobody at the broker URL
+        assert worker.poll() is None
+        with server:
+            wait_ready(service.app, ["early"], [worker], timeout=WAIT)
+            job = variants(1, unique("late-redis"))[0]
+            task_id = submit_many([job], app=service.app)[0]
+            assert wait(task_id, timeout=WAIT, app=service.app)["id"] == job["id"]
+            stop_processes([worker])
+    finally:
+        stop_processes([worker])
+
+
+def _publisher(server: RedisServer, **settings: str) -> Publisher:
+    config = Config.from_env(service_env(server.url, **settings))
+    return Publisher(connect(config.streams_url), config)
+
+
+def test_publish_retries_until_redis_is_back_and_publishes_once(own_redis: RedisServer) -> None:
+    publisher = _publisher(own_redis, PARASIFT_PUBLISH_RETRY_SECONDS="60")
+    result = {"id": "j1", "status": "ok", "paragraphs": []}
+    own_redis.stop()
+    threading.Timer(1.0, own_redis.start).start()
+    assert publisher.publish([Delivery("task-1", {"id": "j1"}, result)]) == 1
+    assert publisher.publish([Delivery("task-1", {"id": "j1"}, result)]) == 0
+    assert publisher.client.xlen(publisher.config.results_stream) == 1
+
+
+def test_publish_gives_up_when_redis_stays_away(own_redis: RedisServer) -> None:
+    publisher = _publisher(own_redis, PARASIFT_PUBLISH_RETRY_SECONDS="0.5")
+    own_redis.stop()
+    with pytest.raises(redis.ConnectionError):
+        publisher.publish([Delivery("task-2", {}, {"id": None, "status": "ok"})])
+
+
+def test_a_dead_consumers_pending_results_are_reclaimed(own_redis: RedisServer) -> None:
+    publisher = _publisher(own_redis)
+    stream = publisher.config.results_stream
+    publisher.publish([Delivery(f"t{n}", {}, {"id": f"job-{n}", "status": "ok"})
+                       for n in range(10)])
+    client = connect(own_redis.url)
+    doomed = ResultsReader(client, stream, "indexer", "doomed")
+    held = doomed.read(count=4)  # ... and dies before acknowledging them
+    assert [e.job_id for e in held] == [f"job-{n}" for n in range(4)]
+    survivor = ResultsReader(client, stream, "indexer", "survivor")
+    own = survivor.read(count=100)
+    assert [e.job_id for e in own] == [f"job-{n}" for n in range(4, 10)]
+    assert survivor.ack(own) == 6
+    assert survivor.reclaim(min_idle_ms=60_000) == []  # not idle long enough yet
+    # Restarted under its name, a consumer gets back what it held (unless reclaimed first).
+    assert [e.job_id for e in doomed.read(pending=True)] == [e.job_id for e in held]
+    time.sleep(0.2)
+    reclaimed = survivor.reclaim(min_idle_ms=100)
+    assert [e.job_id for e in reclaimed] == [e.job_id for e in held]
+    assert [e.result for e in reclaimed] == [e.result for e in held]
+    owners = client.xpending_range(stream, "indexer", min="-", max="+", count=100)
+    assert {owner["consumer"] for owner in owners} == {b"survivor"}
+    assert survivor.ack(reclaimed) == 4
+    assert survivor.pending_count() == 0
+
+
+def test_follow_yields_entries_as_they_arrive(own_redis: RedisServer) -> None:
+    publisher = _publisher(own_redis)
+    stream = publisher.config.results_stream
+    client = connect(own_redis.url)
+    publisher.publish([Delivery("f1", {}, {"id": "old", "status": "ok"})])
+    from_start, from_now = follow(client, stream, after="0"), follow(client, stream, block_ms=500)
+    assert next(from_start).job_id == "old"
+    threading.Timer(0.3, publisher.publish,
+                    [[Delivery("f2", {}, {"id": "new", "status": "ok"})]]).start()
+    assert next(from_now).job_id == "new"  # the entry from before it started is not repeated
+    assert next(from_start).job_id == "new"

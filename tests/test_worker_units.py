@@ -1,0 +1,157 @@
+"""The worker's pieces that need no running service: settings, job files, encodings, display."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from classifier.limits import Limits
+from worker.app import celery_settings, transport_options
+from worker.client import with_id
+from worker.config import SETTINGS, Config, markdown_table
+from worker.display import summary, table
+from worker.files import example_jobs, jobs_from_file
+from worker.redis_server import RedisServer, find_redis_server
+from worker.streams import decode_entry, dump_job, dump_result
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_without_environment() -> None:
+    config = Config.from_env({})
+    assert not config.broker_configured
+    assert config.broker_url == config.result_backend == config.streams_url
+    assert (config.results_stream, config.dead_stream) == ("parasift:results", "parasift:dead")
+    assert config.queue == "celery"  # Celery's default queue: other producers rely on it
+    # A job must end before it could be delivered again, and be remembered longer than that.
+    assert config.task_soft_time_limit < config.task_time_limit < config.visibility_timeout
+    assert config.visibility_timeout < config.dedup_ttl
+
+
+def test_settings_come_from_the_environment_and_empty_means_unset() -> None:
+    config = Config.from_env({"PARASIFT_BROKER_URL": "redis://broker:6379/1",
+                              "PARASIFT_RESULTS_STREAM": "s", "PARASIFT_VISIBILITY_TIMEOUT": "7",
+                              "PARASIFT_QUEUE": ""})
+    assert config.broker_configured and config.result_backend == "redis://broker:6379/1"
+    assert (config.results_stream, config.visibility_timeout, config.queue) == ("s", 7, "celery")
+    assert not Config.from_env({"PARASIFT_BROKER_URL": ""}).broker_configured
+
+
+def test_every_variable_the_code_reads_is_in_the_settings_table() -> None:
+    sources = [p for d in ("worker", "classifier") for p in (ROOT / d).rglob("*.py")]
+    used = {name for path in sources for name in re.findall(r"PARASIFT_[A-Z_]+",
+                                                            path.read_text())}
+    documented = {setting.name for setting in SETTINGS}
+    assert used <= documented
+    assert all(f"`{name}`" in markdown_table() for name in documented)
+
+
+def test_documented_size_limits_are_the_classifiers() -> None:
+    defaults = {setting.name: setting.default for setting in SETTINGS}
+    limits = Limits()
+    assert int(defaults["PARASIFT_MAX_BYTES"]) == limits.max_bytes
+    assert int(defaults["PARASIFT_MAX_PARAGRAPHS"]) == limits.max_paragraphs
+    assert int(defaults["PARASIFT_MAX_PARAGRAPH_CHARS"]) == limits.max_paragraph_chars
+
+
+def test_celery_accepts_json_only_and_acknowledges_late() -> None:
+    settings = celery_settings(Config.from_env({}))
+    assert settings["accept_content"] == settings["result_accept_content"] == ["json"]
+    assert settings["task_acks_late"] and settings["task_reject_on_worker_lost"]
+    assert settings["worker_send_task_events"] and settings["task_send_sent_event"]
+
+
+@pytest.mark.parametrize("timeout", [1, 3, 60, 3600])
+def test_abandoned_jobs_are_swept_well_within_the_visibility_timeout(timeout: int) -> None:
+    options = transport_options(Config.from_env({"PARASIFT_VISIBILITY_TIMEOUT": str(timeout)}))
+    sweep = options["unacked_restore_interval"] * options["unacked_restore_throttle"]
+    assert options["visibility_timeout"] == timeout and sweep <= max(1, timeout / 2)
+    assert transport_options(Config.from_env({"PARASIFT_BROKER_URL": "amqp://h//"})) == {}
+
+
+def test_producers_import_neither_the_classifier_nor_scikit_learn() -> None:
+    code = ("import sys, worker, worker.client, worker.cli; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('classifier', 'sklearn', 'numpy', 'scipy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+
+
+def test_job_files_of_every_kind(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text("<p>Hi</p>")
+    (tmp_path / "b.txt").write_text("One.\n\nTwo.")
+    (tmp_path / "c.json").write_text(json.dumps(["p1", "p2"]))
+    (tmp_path / "d.json").write_text(json.dumps({"id": "mine", "text": "x"}))
+    (tmp_path / "e.jsonl").write_text('{"text": "x"}\n\n{"id": "y", "paragraphs": ["z"]}\n')
+    (tmp_path / "f.htm").write_bytes("<p>caf\u00e9</p>".encode("latin-1"))
+    jobs = [job for path in sorted(tmp_path.iterdir()) for job in jobs_from_file(path)]
+    assert jobs == [{"id": "a.html", "html": "<p>Hi</p>"}, {"id": "b.txt", "text": "One.\n\nTwo."},
+                    {"id": "c.json", "paragraphs": ["p1", "p2"]}, {"id": "mine", "text": "x"},
+                    {"id": "e.jsonl:1", "text": "x"}, {"id": "y", "paragraphs": ["z"]},
+                    {"id": "f.htm", "html": b"<p>caf\xe9</p>"}]
+    (tmp_path / "g.json").write_text("42")
+    with pytest.raises(ValueError):
+        jobs_from_file(tmp_path / "g.json")
+
+
+def test_examples_are_one_of_each_kind_with_a_non_english_one() -> None:
+    jobs = example_jobs()
+    assert sorted(kind for job in jobs for kind in ("html", "text", "paragraphs")
+                  if kind in job) == ["html", "paragraphs", "text"]
+    assert any(job.get("meta", {}).get("language") == "fr" for job in jobs)
+
+
+def test_with_id_fills_only_a_missing_id() -> None:
+    assert with_id({"id": "kept", "text": "x"}) == {"id": "kept", "text": "x"}
+    assert len(with_id({"text": "x"})["id"]) == 32
+    assert with_id('{"text": "x"}') == '{"text": "x"}'  # raw messages are the worker's to read
+
+
+def test_stream_encodings_survive_any_job_and_result() -> None:
+    result = {"id": "\u00e9t\u00e9", "status": "ok", "text": "lone \ud800 surrogate"}
+    assert json.loads(dump_result(result)) == result
+    assert json.loads(dump_result({"id": "\u00e9"})) == {"id": "\u00e9"}
+    assert dump_job(b"\xff\x00") == b"\xff\x00"
+    assert dump_job("not json") == b"not json"
+    assert json.loads(dump_job({"text": "x"})) == {"text": "x"}
+    entry = decode_entry(b"1-0", {b"id": b"", b"task_id": b"t", b"result": b'{"status":"ok"}'})
+    assert (entry.entry_id, entry.job_id, entry.task_id, entry.job) == ("1-0", None, "t", None)
+
+
+def test_table_shows_every_paragraph_with_its_label() -> None:
+    result = {"id": "a", "status": "ok", "counts": {"body": 1, "appeal": 0, "cruft": 1},
+              "paragraphs": [{"index": 0, "text": "Home", "label": "cruft", "confidence": 0.9},
+                             {"index": 1, "text": "x" * 500, "label": "body",
+                              "confidence": 0.75}]}
+    lines = table(result, width=80).splitlines()
+    assert lines[0] == "a  ok  body 1  appeal 0  cruft 1"
+    assert lines[2].split() == ["0", "cruft", "0.90", "Home"]
+    assert lines[3].endswith("…") and len(lines[3]) <= 80
+    error = {"id": "b", "status": "error", "error": {"code": "no_input", "message": "none"}}
+    assert summary(error) == table(error) == "b  error  no_input: none"
+
+
+def test_redis_server_keeps_data_across_restart_with_append_only_file(tmp_path: Path) -> None:
+    assert Path(find_redis_server()).is_file()
+    with RedisServer(directory=tmp_path, appendonly=True) as server:
+        server.client().xadd("s", {"k": "v"})
+        port = server.port
+        server.restart()
+        assert server.port == port and server.client().xlen("s") == 1
+    assert server.process is None
+
+
+def test_a_soft_limit_not_below_the_hard_one_leaves_the_hard_one_in_charge() -> None:
+    def limits(soft: str, hard: str) -> tuple:
+        settings = celery_settings(Config.from_env({"PARASIFT_TASK_SOFT_TIME_LIMIT": soft,
+                                                    "PARASIFT_TASK_TIME_LIMIT": hard}))
+        return settings["task_soft_time_limit"], settings["task_time_limit"]
+
+    assert limits("5", "10") == (5, 10)
+    assert limits("10", "10") == (None, 10)

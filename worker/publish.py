@@ -1,0 +1,90 @@
+"""Publishing results: every result to the results stream, error results also to the dead-letter
+stream with the original job, and each delivery at most once.
+
+A job whose worker died after publishing but before acknowledging is delivered again with the same
+task id. One Lua script sets a marker key per delivery (SET NX with a TTL) and appends to the
+streams only if the marker was new, atomically, so a redelivery (or a retried publish whose first
+attempt did reach Redis) never adds a second entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis
+
+from worker.config import Config
+from worker.streams import dump_job, dump_result
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# KEYS: results stream, dead-letter stream, then one marker key per result.
+# ARGV: marker TTL, results MAXLEN, dead MAXLEN, then per result: id, task_id, result, dead?, job.
+_PUBLISH = """
+local published = 0
+for i = 3, #KEYS do
+  local a = 4 + (i - 3) * 5
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
+               'id', ARGV[a], 'task_id', ARGV[a + 1], 'result', ARGV[a + 2])
+    if ARGV[a + 3] == '1' then
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[a],
+                 'task_id', ARGV[a + 1], 'result', ARGV[a + 2], 'job', ARGV[a + 4])
+    end
+    published = published + 1
+  end
+end
+return published
+"""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One job's outcome. ``delivery_id`` is the same every time the broker redelivers it."""
+
+    delivery_id: str
+    job: Any
+    result: dict[str, Any]
+
+
+class Publisher:
+    def __init__(self, client: redis.Redis, config: Config) -> None:
+        self.client = client
+        self.config = config
+        self.script = client.register_script(_PUBLISH)
+
+    def publish(self, deliveries: Sequence[Delivery]) -> int:
+        """Append the results; returns how many were new (the rest had been published before)."""
+        config = self.config
+        keys = [config.results_stream, config.dead_stream]
+        args: list[Any] = [config.dedup_ttl, config.results_maxlen, config.dead_maxlen]
+        for delivery in deliveries:
+            dead = delivery.result.get("status") != "ok"
+            keys.append(f"{config.results_stream}:published:{delivery.delivery_id}")
+            args += [delivery.result.get("id") or "", delivery.delivery_id,
+                     dump_result(delivery.result), "1" if dead else "0",
+                     dump_job(delivery.job) if dead else ""]
+        return retrying(lambda: self.script(keys=keys, args=args),
+                        config.publish_retry_seconds)
+
+
+def retrying(call: Callable[[], T], seconds: float, first_delay: float = 0.05,
+             max_delay: float = 2.0) -> T:
+    """Call until Redis answers, backing off exponentially, for at most ``seconds``.
+    Safe for the publish script because a repeated call is a no-op."""
+    deadline = time.monotonic() + seconds
+    delay = first_delay
+    while True:
+        try:
+            return call()
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("Redis unreachable while publishing (%s); retrying in %.2fs", error, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, max_delay)

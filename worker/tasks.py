@@ -1,0 +1,129 @@
+"""The two tasks, ``parasift.classify`` and ``parasift.classify_batch``: classify, publish, return.
+
+Nothing a producer sends makes a task raise: a job that is not a dict (text, bytes, a list, a
+number, None, a missing argument) goes to ``classifier.classify`` like any other and comes back as
+an error result; a bug or a time limit becomes an error result too. Every error result is also a
+dead letter, so no job disappears without a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import cache
+from typing import Any
+
+import redis
+from celery import Task
+from celery.exceptions import Reject, SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.signals import worker_init
+
+from classifier import InvalidInput, classify, default_model
+from classifier.jobs import error_result, job_id_of
+from classifier.limits import Limits
+from worker.app import app
+from worker.config import Config
+from worker.publish import Delivery, Publisher
+from worker.streams import connect
+
+log = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def load_model(**_: Any) -> None:
+    """Load the model in the worker's main process, before the pool forks: pool processes inherit
+    it (loaded once per worker, not per job), and a missing or tampered model stops the worker at
+    start instead of failing every job."""
+    try:
+        info = default_model().info
+    except Exception as error:
+        # Celery logs and swallows exceptions from signal handlers; SystemExit gets through.
+        raise SystemExit(f"parasift worker: cannot load the model: {error}") from error
+    log.info("parasift model loaded: %s", info)
+
+
+@cache
+def publisher() -> Publisher:
+    # Created lazily in each pool process: Redis connections must not be shared across fork.
+    config = Config.from_env()
+    return Publisher(connect(config.streams_url), config)
+
+
+@cache
+def limits() -> Limits:
+    return Limits.from_env()
+
+
+def failure(job: Any, code: str, message: str) -> dict[str, Any]:
+    return error_result(job_id_of(job), InvalidInput(message, code=code))
+
+
+def classify_all(jobs: list[Any]) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    try:
+        for job in jobs:
+            try:
+                results.append(classify(job, default_model(), limits()))
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as error:  # a bug, not the job's fault: answer and dead-letter
+                log.exception("classifying job %r failed", job_id_of(job))
+                results.append(failure(job, "internal_error", f"{type(error).__name__}: {error}"))
+    except SoftTimeLimitExceeded:
+        # The rest of a batch would run into the hard limit too: answer them all now.
+        results += [failure(job, "time_limit", "the task's soft time limit was reached")
+                    for job in jobs[len(results):]]
+    return results
+
+
+def publish(task_id: str | None, jobs: list[Any], results: list[dict[str, Any]],
+            batch: bool) -> None:
+    task_id = task_id or uuid.uuid4().hex  # called directly, not through a broker
+    ids = [f"{task_id}:{index}" for index in range(len(jobs))] if batch else [task_id]
+    deliveries = [Delivery(delivery_id, job, result)
+                  for delivery_id, job, result in zip(ids, jobs, results, strict=True)]
+    try:
+        publisher().publish(deliveries)
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        # Redis stayed away longer than the publish retries: put the job back on the queue
+        # rather than acknowledge a job whose result went nowhere.
+        raise Reject(f"cannot publish: {error}", requeue=True) from error
+
+
+class ClassifyTask(Task):
+    batch = False
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any,
+                   einfo: Any) -> None:
+        """A hard time limit kills the pool process; the worker's main process calls this, and
+        the jobs still get their error results and dead letters."""
+        if isinstance(exc, TimeLimitExceeded):
+            job = args[0] if args else kwargs.get("job", kwargs.get("jobs"))
+            jobs = job if self.batch and isinstance(job, list) else [job]
+            results = [failure(j, "time_limit", "the task's hard time limit was reached")
+                       for j in jobs]
+            publish(task_id, jobs, results, self.batch)
+
+
+@app.task(name="parasift.classify", bind=True, base=ClassifyTask)
+def classify_job(self: Task, job: Any = None, *extra: Any, **unknown: Any) -> dict[str, Any]:
+    """One job message in, its result message out (also appended to the results stream)."""
+    if extra or unknown:
+        result = failure(job, "wrong_type", "parasift.classify takes exactly one job")
+    else:
+        result = classify_all([job])[0]
+    publish(self.request.id, [job], [result], batch=False)
+    return result
+
+
+@app.task(name="parasift.classify_batch", bind=True, base=ClassifyTask, batch=True)
+def classify_batch(self: Task, jobs: Any = None, *extra: Any,
+                   **unknown: Any) -> list[dict[str, Any]]:
+    """A list of jobs in, the list of their results out; one stream entry per job."""
+    if not isinstance(jobs, list) or extra or unknown:
+        jobs = [jobs]
+        results = [failure(jobs[0], "wrong_type", "parasift.classify_batch takes a list of jobs")]
+    else:
+        results = classify_all(jobs)
+    publish(self.request.id, jobs, results, batch=True)
+    return results
