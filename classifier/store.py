@@ -20,6 +20,9 @@ from classifier.jobs import LABELS
 DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
+# Bumped whenever the saved objects change shape, so that a worker refuses at start a model file
+# that this code cannot use, rather than answering every job with an internal error.
+MODEL_FORMAT = 1
 
 
 class ModelIntegrityError(RuntimeError):
@@ -72,7 +75,7 @@ def save_model(model: ParasiftModel, directory: Path, manifest: dict[str, Any]) 
     model.info = {}  # the identity is written by the manifest and restored at load time
     _drop_stop_words(model)
     joblib.dump(model, path, compress=("zlib", 6))
-    manifest = {**manifest, "file": MODEL_FILE, "sha256": sha256_of(path)}
+    manifest = {**manifest, "format": MODEL_FORMAT, "file": MODEL_FILE, "sha256": sha256_of(path)}
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     model.info = _info(manifest)
     return manifest
@@ -103,6 +106,9 @@ def load_model(directory: str | Path | None = None) -> ParasiftModel:
     """Load a saved model, refusing any file whose SHA-256 differs from its manifest's."""
     directory = Path(directory or os.environ.get("PARASIFT_MODEL") or DEFAULT_MODEL_DIR)
     manifest = read_manifest(directory)
+    if manifest.get("format") != MODEL_FORMAT:
+        raise ModelIntegrityError(f"{directory} holds a model of format {manifest.get('format')}; "
+                                  f"this parasift reads format {MODEL_FORMAT}: retrain it")
     path = directory / manifest.get("file", MODEL_FILE)
     if not path.is_file():
         raise ModelIntegrityError(f"model file {path} is missing")

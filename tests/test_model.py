@@ -72,6 +72,13 @@ def test_same_data_gives_the_same_model(corpus_file, trained):
                                       again.estimators[kind].predict_proba(blocks))
 
 
+def test_a_model_of_another_format_is_refused(saved):
+    manifest = json.loads((saved / "manifest.json").read_text())
+    (saved / "manifest.json").write_text(json.dumps({**manifest, "format": 0}))
+    with pytest.raises(ModelIntegrityError, match="format"):
+        load_model(saved)
+
+
 def test_unknown_labels_are_refused(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"paragraphs": [{"text": "x", "label": "advert"}]}) + "\n")
