@@ -52,6 +52,10 @@ def read_document(job: Job, limits: Limits) -> Document:
                            f"{limits.max_paragraphs}", code="too_large")
     if not document.blocks:
         raise InvalidInput(f"{job.kind} has no paragraphs", code="empty_input")
+    longest = max(len(block.text) for block in document.blocks)
+    if longest > limits.max_paragraph_chars:
+        raise InvalidInput(f"a paragraph of {longest} characters, over the limit of "
+                           f"{limits.max_paragraph_chars}", code="too_large")
     return document
 
 

@@ -1,5 +1,5 @@
 """Training data and training: hand-labelled documents, plus pages whose reference text tells
-body from the rest and whose appeal/cruft split is filled in by the text model (self-training)."""
+body from the rest."""
 
 from __future__ import annotations
 
@@ -51,33 +51,30 @@ def hand_labels_on(blocks: list[str], labelled: list[dict]) -> list[str | None]:
     return found
 
 
-def appeal_or_cruft(model: SequenceClassifier, document: Document) -> np.ndarray:
-    """The text model's choice between appeal and cruft, for blocks known not to be body."""
-    scores = model.predict_proba(document.blocks)
-    classes = list(model.classes_)
-    # Only a confident guess becomes an appeal label; the rest of the furniture is cruft.
-    return np.where(scores[:, classes.index("appeal")] > 0.5, "appeal", "cruft")
+def page_labels(page: Page, document: Document, hand: list[dict] | None) -> list[str]:
+    """Hand labels where the page was labelled; elsewhere body where the block aligns with the
+    reference text, and cruft otherwise.
 
-
-def page_labels(page: Page, document: Document, hand: list[dict] | None,
-                text_model: SequenceClassifier) -> list[str]:
+    Self-training (the text model's confident appeal guesses for the unlabelled non-body blocks)
+    was measured and dropped: on held-out hand labels that rule finds appeals with precision 0.86
+    but recall 0.47, and it lowered the HTML model's body word-F1 on held-out pages.
+    """
     texts = document.texts
     body = body_mask(texts, page.main_content, page.title)
-    guessed = np.where(body, "body", appeal_or_cruft(text_model, document))
+    guessed = np.where(body, "body", "cruft")
     if hand is None:
         return list(guessed)
     return [known or guess for known, guess in zip(hand_labels_on(texts, hand), guessed)]
 
 
-def html_examples(pages: list[Page], hand_by_page: dict[str, list[dict]],
-                  text_model: SequenceClassifier) -> list[Labelled]:
+def html_examples(pages: list[Page], hand_by_page: dict[str, list[dict]]) -> list[Labelled]:
     examples = []
     for page in pages:
         try:
             document = from_html(page.html())
         except InvalidInput:
             continue
-        labels = page_labels(page, document, hand_by_page.get(page.id), text_model)
+        labels = page_labels(page, document, hand_by_page.get(page.id))
         examples.append(Labelled(document, labels, page))
     return examples
 
@@ -133,16 +130,15 @@ def load_corpus(paths: Iterable[Path]) -> Corpus:
 
 def train_model(corpus: Corpus) -> ParasiftModel:
     """The text model from hand labels; the HTML model from pages, labelled by hand where the
-    page was, by its reference text for body and by the text model for appeal versus cruft."""
+    page was and by its reference text elsewhere (see ``page_labels``)."""
     for example in corpus.labelled:
         unknown = set(example.labels) - set(LABELS)
         if unknown:
             raise InvalidInput(f"unknown labels {sorted(unknown)}; use {', '.join(LABELS)}")
-    text_model = fit(corpus.labelled, markup=False)
-    estimators = {"text": text_model}
+    estimators = {"text": fit(corpus.labelled, markup=False)}
     if corpus.pages:
         hand = {ex.page.id: [{"text": t, "label": label} for t, label
                              in zip(ex.document.texts, ex.labels)]
                 for ex in corpus.labelled if ex.page}
-        estimators["html"] = fit(html_examples(corpus.pages, hand, text_model), markup=True)
+        estimators["html"] = fit(html_examples(corpus.pages, hand), markup=True)
     return ParasiftModel(estimators)

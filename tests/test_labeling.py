@@ -67,6 +67,15 @@ def test_bad_input_gives_an_error_result_not_an_exception(message, result_schema
     assert result["error"]["code"] and result["error"]["message"]
 
 
+def test_paragraph_and_paragraph_count_limits_give_too_large():
+    from classifier.limits import Limits
+
+    limits = Limits(max_paragraph_chars=50, max_paragraphs=3)
+    assert classify({"text": "x" * 51}, limits=limits)["error"]["code"] == "too_large"
+    assert classify({"text": "a\n\nb\n\nc\n\nd"}, limits=limits)["error"]["code"] == "too_large"
+    assert classify({"text": "a\n\nb\n\nc"}, limits=limits)["status"] == "ok"
+
+
 def test_error_results_keep_the_job_id():
     assert classify({"id": "bad-1", "text": 3})["id"] == "bad-1"
     assert json.loads(json.dumps(classify({"id": 9, "html": ""})))["id"] == "9"
