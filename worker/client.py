@@ -7,14 +7,17 @@ names with the same JSON job (see ../shared/DESIGN.md) and read the same streams
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import redis
 from celery import Celery
 from celery.result import AsyncResult
 
+from worker import ledger
 from worker.app import app as default_app
 from worker.config import Config
 from worker.streams import Entry, connect, decode_entry
@@ -33,10 +36,25 @@ def with_id(job: Job) -> Job:
     return job
 
 
+@lru_cache(maxsize=8)
+def _ledger_redis(url: str) -> redis.Redis:
+    return connect(url)
+
+
+def _record(app: Celery, tasks: list[tuple[str, str, Any]]) -> None:
+    """Write the tasks to the ledger the workers watch (worker.ledger) before they are sent,
+    so that one the broker drops is sent again. Needs the results on Redis."""
+    url = os.environ.get("PARASIFT_STREAMS_URL") or app.conf.result_backend or ""
+    if str(url).startswith(("redis://", "rediss://", "unix://")):
+        ledger.record(_ledger_redis(str(url)), tasks)
+
+
 def submit(job: Job, app: Celery | None = None, queue: str | None = None) -> str:
     """Send one job to ``parasift.classify``; returns the Celery task id."""
     app = app or default_app
-    return app.send_task(CLASSIFY, args=[with_id(job)], queue=queue).id
+    task_id, job = str(uuid.uuid4()), with_id(job)
+    _record(app, [(task_id, CLASSIFY, job)])
+    return app.send_task(CLASSIFY, args=[job], queue=queue, task_id=task_id).id
 
 
 def submit_many(jobs: Iterable[Job], batch_size: int = 1, app: Celery | None = None,
@@ -49,9 +67,12 @@ def submit_many(jobs: Iterable[Job], batch_size: int = 1, app: Celery | None = N
         tasks = [(CLASSIFY_BATCH, jobs[i:i + batch_size]) for i in range(0, len(jobs), batch_size)]
     else:
         tasks = [(CLASSIFY, job) for job in jobs]
+    tasks_with_ids = [(str(uuid.uuid4()), name, arg) for name, arg in tasks]
+    _record(app, tasks_with_ids)
     with app.producer_or_acquire() as producer:
-        return [app.send_task(name, args=[arg], queue=queue, producer=producer).id
-                for name, arg in tasks]
+        return [app.send_task(name, args=[arg], queue=queue, producer=producer,
+                              task_id=task_id).id
+                for task_id, name, arg in tasks_with_ids]
 
 
 def wait(task_id: str, timeout: float | None = 60.0, app: Celery | None = None) -> Any:

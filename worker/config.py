@@ -50,6 +50,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PARASIFT_VISIBILITY_TIMEOUT", "3600",
             "Seconds before a job taken by a worker that died is delivered again (Redis broker). "
             "Keep it above the task time limit, or a slow job is delivered twice."),
+    Setting("PARASIFT_RESEND_AFTER", "(visibility timeout + task time limit + 60)",
+            "Seconds after which a task sent through worker.client and still unanswered is sent "
+            "again (the broker may have dropped it; see worker/ledger.py)."),
+    Setting("PARASIFT_RESEND_INTERVAL", "30",
+            "How often, in seconds, each worker looks for such unanswered tasks."),
     Setting("PARASIFT_CONCURRENCY", "(number of CPUs)",
             "Pool processes per worker; they share the model the worker loaded once."),
     Setting("PARASIFT_PREFETCH_MULTIPLIER", "1",
@@ -94,6 +99,8 @@ class Config:
     task_time_limit: float
     task_soft_time_limit: float
     visibility_timeout: int
+    resend_after: float
+    resend_interval: float
     concurrency: int
     prefetch_multiplier: int
     result_expires: int
@@ -124,6 +131,10 @@ class Config:
             task_time_limit=float(get("PARASIFT_TASK_TIME_LIMIT")),
             task_soft_time_limit=float(get("PARASIFT_TASK_SOFT_TIME_LIMIT")),
             visibility_timeout=int(get("PARASIFT_VISIBILITY_TIMEOUT")),
+            resend_after=float(env.get("PARASIFT_RESEND_AFTER") or
+                               int(get("PARASIFT_VISIBILITY_TIMEOUT"))
+                               + float(get("PARASIFT_TASK_TIME_LIMIT")) + 60),
+            resend_interval=float(get("PARASIFT_RESEND_INTERVAL")),
             concurrency=int(env.get("PARASIFT_CONCURRENCY", os.cpu_count() or 1)),
             prefetch_multiplier=int(get("PARASIFT_PREFETCH_MULTIPLIER")),
             result_expires=int(get("PARASIFT_RESULT_EXPIRES")),

@@ -1,5 +1,6 @@
 """Publishing results: every result to the results stream, error results also to the dead-letter
-stream with the original job, and each delivery at most once.
+stream with the original job, each delivery at most once, and the task struck from the ledger
+(see worker.ledger).
 
 A job whose worker died after publishing but before acknowledging is delivered again with the same
 task id. One Lua script sets a marker key per delivery (SET NX with a TTL) and appends to the
@@ -17,18 +18,22 @@ from typing import Any, TypeVar
 
 import redis
 
+from worker import ledger
 from worker.config import Config
 from worker.streams import dump_job, dump_result
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# KEYS: results stream, dead-letter stream, then one marker key per result.
-# ARGV: marker TTL, results MAXLEN, dead MAXLEN, then per result: id, task_id, result, dead?, job.
+# KEYS: results stream, dead-letter stream, ledger hash, ledger zset, then one marker key per
+# result. ARGV: marker TTL, results MAXLEN, dead MAXLEN, task id, then per result: id, task_id,
+# result, dead?, job.
 _PUBLISH = """
 local published = 0
-for i = 3, #KEYS do
-  local a = 4 + (i - 3) * 5
+redis.call('HDEL', KEYS[3], ARGV[4])
+redis.call('ZREM', KEYS[4], ARGV[4])
+for i = 5, #KEYS do
+  local a = 5 + (i - 5) * 5
   if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
     redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
                'id', ARGV[a], 'task_id', ARGV[a + 1], 'result', ARGV[a + 2])
@@ -58,11 +63,12 @@ class Publisher:
         self.config = config
         self.script = client.register_script(_PUBLISH)
 
-    def publish(self, deliveries: Sequence[Delivery]) -> int:
-        """Append the results; returns how many were new (the rest had been published before)."""
+    def publish(self, task_id: str, deliveries: Sequence[Delivery]) -> int:
+        """Append the results of task ``task_id`` and strike it from the ledger; returns how
+        many results were new (the rest had been published before)."""
         config = self.config
-        keys = [config.results_stream, config.dead_stream]
-        args: list[Any] = [config.dedup_ttl, config.results_maxlen, config.dead_maxlen]
+        keys = [config.results_stream, config.dead_stream, ledger.TASKS, ledger.SENT]
+        args: list[Any] = [config.dedup_ttl, config.results_maxlen, config.dead_maxlen, task_id]
         for delivery in deliveries:
             dead = delivery.result.get("status") != "ok"
             keys.append(f"{config.results_stream}:published:{delivery.delivery_id}")

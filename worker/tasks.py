@@ -16,11 +16,12 @@ from typing import Any
 import redis
 from celery import Task
 from celery.exceptions import Reject, SoftTimeLimitExceeded, TimeLimitExceeded
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_ready
 
 from classifier import InvalidInput, classify, default_model
 from classifier.jobs import error_result, job_id_of
 from classifier.limits import Limits
+from worker import ledger
 from worker.app import app
 from worker.config import Config
 from worker.publish import Delivery, Publisher
@@ -40,6 +41,16 @@ def load_model(**_: Any) -> None:
         # Celery logs and swallows exceptions from signal handlers; SystemExit gets through.
         raise SystemExit(f"parasift worker: cannot load the model: {error}") from error
     log.info("parasift model loaded: %s", info)
+
+
+@worker_ready.connect
+def resend_unanswered(**_: Any) -> None:
+    """Send again what producers recorded but no worker answered (see worker.ledger)."""
+    config = Config.from_env()
+    ledger.start_resender(
+        connect(config.streams_url),
+        lambda name, arg, task_id: app.send_task(name, args=[arg], task_id=task_id),
+        older_than=config.resend_after, interval=config.resend_interval)
 
 
 @cache
@@ -83,7 +94,7 @@ def publish(task_id: str | None, jobs: list[Any], results: list[dict[str, Any]],
     deliveries = [Delivery(delivery_id, job, result)
                   for delivery_id, job, result in zip(ids, jobs, results, strict=True)]
     try:
-        publisher().publish(deliveries)
+        publisher().publish(task_id, deliveries)
     except (redis.ConnectionError, redis.TimeoutError) as error:
         # Redis stayed away longer than the publish retries: put the job back on the queue
         # rather than acknowledge a job whose result went nowhere.
