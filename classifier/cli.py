@@ -21,10 +21,11 @@ HELD_OUT_RULE = "domains whose sha256(domain)[0] % 4 == 0 (classifier.corpus.is_
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the classifier's commands to the ``parasift`` command line."""
     label = subparsers.add_parser(
-        "label", help="label the paragraphs of a .txt, .html or .jsonl file (or - for stdin)")
-    label.add_argument("file", help="a .txt/.html file, a .jsonl file of job messages, or -")
+        "label", help="label the paragraphs of a .txt, .html, .json or .jsonl file, or stdin")
+    label.add_argument("file", help="a .txt/.html file, a .json job message, a .jsonl file of "
+                                    "job messages, or -")
     label.add_argument("--json", action="store_true", help="print the result message as JSON")
-    label.add_argument("--as", dest="kind", choices=["text", "html", "jobs"],
+    label.add_argument("--as", dest="kind", choices=["text", "html", "job", "jobs"],
                        help="input kind, when the file name does not tell")
     label.add_argument("--model", type=Path, help="model folder (default: the shipped model)")
     label.set_defaults(func=_label)
@@ -54,6 +55,8 @@ def _input_kind(name: str, content: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix == ".jsonl":
         return "jobs"
+    if suffix == ".json":
+        return "job"
     if suffix in (".html", ".htm", ".xhtml"):
         return "html"
     if suffix == "" and content.lstrip().startswith("<"):
@@ -105,7 +108,7 @@ def _label(args: argparse.Namespace) -> int:
         for job in _jobs(content.splitlines()):
             sys.stdout.write(json.dumps(classify(job, model), ensure_ascii=False) + "\n")
         return 0
-    result = classify({kind: content}, model)
+    result = classify(content if kind == "job" else {kind: content}, model)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:

@@ -1,0 +1,62 @@
+"""``parasift label`` on every input kind, as a user runs it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def label(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "worker.cli", "label", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_text_file_prints_a_table_of_labelled_paragraphs():
+    run = label(str(FIXTURES / "article.txt"))
+    assert run.returncode == 0, run.stderr
+    rows = [line.split(None, 3) for line in run.stdout.splitlines() if line[:4].strip().isdigit()]
+    assert [int(row[0]) for row in rows] == list(range(13))
+    assert {row[1] for row in rows} <= {"body", "appeal", "cruft"}
+    assert "13 paragraphs:" in run.stdout
+
+
+def test_html_file_with_json_prints_the_result_message():
+    run = label(str(FIXTURES / "article.html"), "--json")
+    result = json.loads(run.stdout)
+    assert run.returncode == 0 and result["status"] == "ok"
+    assert "Engineers inspected the levees" in result["body_text"]
+
+
+def test_stdin_html_is_recognised():
+    run = label("-", "--json", stdin=(FIXTURES / "article.html").read_text())
+    assert json.loads(run.stdout)["paragraphs"][0]["text"] == "Skip to content"
+
+
+def test_a_json_file_is_one_job_message(tmp_path):
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"id": "j1", "paragraphs": ["Menu", "A sentence of the story."]}))
+    result = json.loads(label(str(job), "--json").stdout)
+    assert result["id"] == "j1" and len(result["paragraphs"]) == 2
+
+
+def test_jsonl_gives_one_result_per_line_in_order_with_errors_in_place(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("\n".join([json.dumps({"id": "a", "text": "One.\n\nTwo."}), "{broken",
+                               json.dumps({"id": "c", "html": "<p>Three.</p>"})]) + "\n")
+    run = label(str(jobs))
+    results = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.returncode == 0
+    assert [r["status"] for r in results] == ["ok", "error", "ok"]
+    assert [results[0]["id"], results[2]["id"]] == ["a", "c"]
+    assert results[1]["error"]["code"] == "malformed_json"
+
+
+def test_bad_input_exits_non_zero_with_a_message(tmp_path):
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html><script>x()</script></html>")
+    run = label(str(empty))
+    assert run.returncode == 1 and "no visible text" in run.stderr
+    missing = label(str(tmp_path / "nope.txt"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
