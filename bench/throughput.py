@@ -22,11 +22,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psutil
 
 import classifier
 from worker.client import submit, submit_many
 from worker.service import LocalService
+from worker.streams import read_all
 from worker.testing import service_env, variants
 
 RESULTS = Path(__file__).parent / "results" / "throughput.md"
@@ -109,8 +111,12 @@ def burst(count: int, batch_size: int) -> str:
         stream, client = service.config.results_stream, service.app.backend.client
         queue_rate(service, variants(50, "warm"), 1)
         before = pool_rss_mb(service)
+        jobs, sent_at = variants(count, "burst"), {}
         started = time.perf_counter()
-        submit_many(variants(count, "burst"), batch_size=batch_size, app=service.app)
+        for first in range(0, count, 500):  # stamp each chunk, for enqueue-to-result latency
+            chunk, now = jobs[first:first + 500], time.time()
+            submit_many(chunk, batch_size=batch_size, app=service.app)
+            sent_at.update({job["id"]: now for job in chunk})
         queued = time.perf_counter() - started
         deadline = started + 300 + count  # generous: a stuck service ends the run, not hangs it
         while client.xlen(stream) < 50 + count and time.perf_counter() < deadline:
@@ -118,12 +124,18 @@ def burst(count: int, batch_size: int) -> str:
         elapsed = time.perf_counter() - started
         after = pool_rss_mb(service)
         lost = 50 + count - client.xlen(stream)
+        # A stream entry id starts with the millisecond the result was appended.
+        latencies = [int(entry.entry_id.split("-")[0]) / 1000 - sent_at[entry.job_id]
+                     for entry in read_all(client, stream) if entry.job_id in sent_at]
+    p50, p99 = np.percentile(latencies, [50, 99]) if latencies else (float("nan"),) * 2
     tasks = "single tasks" if batch_size == 1 else f"batch tasks of {batch_size}"
     return "\n".join([
         "# parasift burst", "",
         f"{count} jobs ({tasks}) queued in {queued:.1f}s; {count - lost} results in the stream "
         f"after {elapsed:.1f}s ({lost} missing): {(count - lost) / elapsed:.1f} jobs/s with 2 "
         "pool processes.", "",
+        f"Enqueue-to-result latency over the burst (queueing included): p50 {p50:.1f}s, "
+        f"p99 {p99:.1f}s.", "",
         "| pool process | RSS MB before | RSS MB after | growth per 1000 jobs MB |",
         "| --- | --- | --- | --- |",
         *[f"| {n} | {b:.1f} | {a:.1f} | {(a - b) * 1000 / count:.2f} |"
