@@ -20,7 +20,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from classifier.documents import Block
-from classifier.shape import ShapeFeatures, _shifted, _window_mean, documents_of
+from classifier.shape import ShapeFeatures, documents_of, shifted, window_mean
 
 
 def head(text: str) -> str:
@@ -73,8 +73,8 @@ def neighbour_scores(scores: np.ndarray, blocks: list[Block]) -> np.ndarray:
     for _, start, stop in documents_of(blocks):
         own = scores[start:stop]
         columns = [own]
-        columns += [_shifted(own, offset) for offset in (1, 2, 3, -1, -2, -3)]
-        columns += [np.column_stack([_window_mean(own[:, k], radius) for k in range(own.shape[1])])
+        columns += [shifted(own, offset) for offset in (1, 2, 3, -1, -2, -3)]
+        columns += [np.column_stack([window_mean(own[:, k], radius) for k in range(own.shape[1])])
                     for radius in (2, 5, 12)]
         columns.append(np.repeat(own.mean(axis=0, keepdims=True), len(own), axis=0))
         parts.append(np.hstack(columns))

@@ -86,7 +86,8 @@ def _runs(flags: np.ndarray) -> np.ndarray:
     return lengths
 
 
-def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+def window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+    """Mean of ``values`` over a window of ``radius`` positions each side, cut at the ends."""
     padded = np.concatenate([[0.0], np.cumsum(values)])
     index = np.arange(len(values))
     low, high = np.maximum(index - radius, 0), np.minimum(index + radius + 1, len(values))
@@ -112,7 +113,9 @@ def _title_overlap(words: list[str], title: set[str]) -> float:
     return len(set(words) & title) / len(set(words) | title)
 
 
-def _shifted(values: np.ndarray, offset: int) -> np.ndarray:
+def shifted(values: np.ndarray, offset: int) -> np.ndarray:
+    """``values`` moved ``offset`` positions later (earlier when negative), zero-filled: row i
+    holds the value of its neighbour i - offset."""
     out = np.zeros_like(values)
     if offset > 0:
         out[offset:] = values[:-offset]
@@ -157,20 +160,20 @@ def _compute_document_features(document: Document) -> np.ndarray:
         np.log1p(after),
         (before == 0) & (after == 0),
         np.log1p(_distance_to(long)),
-        _window_mean(long.astype(float), 2),
-        _window_mean(long.astype(float), 5),
-        _window_mean(short.astype(float), 3),
+        window_mean(long.astype(float), 2),
+        window_mean(long.astype(float), 5),
+        window_mean(short.astype(float), 3),
         np.log1p(_runs(short) * short),
         np.log1p(np.array([counts[text] - 1 for text in texts])),
         overlap,
         overlap >= 0.6,
-        _shifted(np.log1p(n_words), 1),
-        _shifted(np.log1p(n_words), -1),
-        _shifted(np.log1p(n_words), 2),
-        _shifted(np.log1p(n_words), -2),
-        _shifted(link, 1),
-        _shifted(link, -1),
-        _window_mean(link, 3),
+        shifted(np.log1p(n_words), 1),
+        shifted(np.log1p(n_words), -1),
+        shifted(np.log1p(n_words), 2),
+        shifted(np.log1p(n_words), -2),
+        shifted(link, 1),
+        shifted(link, -1),
+        window_mean(link, 3),
     ])
     return np.hstack([own, context.astype(float)])
 
