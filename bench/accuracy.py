@@ -40,10 +40,9 @@ from bench.extractors import (
     parasift_labels,
     version_of,
 )
-from classifier.corpus import held_out_pages, read_labelled
 from classifier.jobs import LABELS
 from classifier.textmetrics import word_prf
-from classifier.training import page_id
+from classifier.training import load_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -111,17 +110,14 @@ def _snippets(truth: dict[str, Any]) -> dict[str, list[str]]:
 def wcxb_dataset(data: Path, limit: int | None) -> Dataset:
     """Held-out wcxb-dev pages and labelled documents: domains the model never trained on."""
     root = data / "wcxb-dev"
-    held_out = held_out_pages(root)
+    held_out = load_corpus([data]).part(held_out=True)  # the split training uses
     pages = []
-    for page in held_out[:limit]:
+    for page in held_out.pages[:limit]:
         truth = json.loads((root / "ground-truth" / f"{page.id}.json").read_text())
         pages.append(HtmlCase(page.id, page.html(), page.main_content,
                               **_snippets(truth["ground_truth"])))
-    # The same rule training splits by: a document is held out when its page is.
-    held_out_ids = {page.id for page in held_out}
-    documents = read_labelled(data / "labeled" / "wcxb-dev.jsonl")
-    docs = [_text_case(doc["id"], doc["paragraphs"]) for doc in documents
-            if page_id(doc) in held_out_ids][:limit]
+    docs = [TextCase(example.id, example.document.texts, example.labels)
+            for example in held_out.labelled[:limit]]
     return Dataset("wcxb-dev held-out", "wcxb-dev pages and labelled documents from held-out "
                    "domains (never trained on)", pages, docs)
 

@@ -26,6 +26,7 @@ class Labelled:
     labels: list[str]
     page: Page | None = None
     domain: str = ""
+    id: str = ""
 
 
 def flatten(examples: Iterable[Labelled]) -> tuple[list[Block], np.ndarray]:
@@ -106,7 +107,8 @@ def _labelled_docs(path: Path, pages: dict[str, Page]) -> list[Labelled]:
         page = pages.get(page_id(doc)) if doc.get("page") else None
         domain = page.domain if page else domain_of(doc.get("url") or "")
         examples.append(Labelled(from_paragraphs([p["text"] for p in doc["paragraphs"]]),
-                                 [p["label"] for p in doc["paragraphs"]], page, domain))
+                                 [p["label"] for p in doc["paragraphs"]], page, domain,
+                                 str(doc.get("id", ""))))
     return examples
 
 
