@@ -77,16 +77,23 @@ def _class_tokens(element: etree._Element) -> list[str]:
 class _Frame:
     """One open element on the walk's stack, with the tokens it contributes to its blocks."""
 
-    __slots__ = ("element", "tag", "tokens", "is_block")
+    __slots__ = ("tag", "tokens", "is_block")
 
-    def __init__(self, element: etree._Element, tag: str, parent_tokens: tuple[str, ...]) -> None:
-        self.element = element
+    def __init__(self, tag: str, tokens: tuple[str, ...]) -> None:
         self.tag = tag
+        self.tokens = tokens
         self.is_block = tag in BLOCK_TAGS
-        own = _class_tokens(element)
-        if tag in LANDMARK_TAGS:
-            own.append(f"in:{tag}")
-        self.tokens = parent_tokens + tuple(token for token in own if token not in parent_tokens)
+
+
+# Stands for an element whose subtree is skipped: it only needs popping at its "end" event.
+_SKIPPED = _Frame("", ())
+
+
+def _frame(element: etree._Element, tag: str, parent_tokens: tuple[str, ...]) -> _Frame:
+    own = _class_tokens(element)
+    if tag in LANDMARK_TAGS:
+        own.append(f"in:{tag}")
+    return _Frame(tag, parent_tokens + tuple(token for token in own if token not in parent_tokens))
 
 
 class _Segmenter:
@@ -126,12 +133,12 @@ class _Segmenter:
             if event == "start":
                 if not tag or tag in DROPPED_TAGS or _is_hidden(element):
                     walker.skip_subtree()
-                    self.stack.append(_Frame(element, "", ()))  # popped by its "end" event
+                    self.stack.append(_SKIPPED)
                     continue
                 if len(self.stack) >= MAX_DEPTH:
                     raise InvalidInput(f"html is nested deeper than {MAX_DEPTH} elements",
                                        code="too_deep")
-                frame = _Frame(element, tag, self.stack[-1].tokens if self.stack else ())
+                frame = _frame(element, tag, self.stack[-1].tokens if self.stack else ())
                 if frame.is_block:
                     self.flush()
                 self.stack.append(frame)
