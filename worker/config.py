@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,16 @@ __doc__ = f"{__doc__}\n{markdown_table()}\n"
 _DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
 
+def verified(url: str) -> str:
+    """A ``rediss://`` URL that does not say how to check the server's certificate gets
+    ``ssl_cert_reqs=required``. Left out, the three clients would disagree: kombu (the broker)
+    would not check the certificate at all, Celery's result backend would refuse the URL, and
+    redis-py (the streams) would check it."""
+    if urlsplit(url).scheme != "rediss" or "ssl_cert_reqs" in parse_qs(urlsplit(url).query):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}ssl_cert_reqs=required"
+
+
 @dataclass(frozen=True)
 class Config:
     """The settings as typed values. ``broker_configured`` is False when the URL was defaulted."""
@@ -114,13 +125,13 @@ class Config:
         def get(name: str) -> str:
             return env.get(name, _DEFAULTS[name])
 
-        broker = get("PARASIFT_BROKER_URL")
-        backend = env.get("PARASIFT_RESULT_BACKEND", broker)
+        broker = verified(get("PARASIFT_BROKER_URL"))
+        backend = verified(env.get("PARASIFT_RESULT_BACKEND", broker))
         return cls(
             broker_url=broker,
             broker_configured="PARASIFT_BROKER_URL" in env,
             result_backend=backend,
-            streams_url=env.get("PARASIFT_STREAMS_URL", backend),
+            streams_url=verified(env.get("PARASIFT_STREAMS_URL", backend)),
             queue=get("PARASIFT_QUEUE"),
             results_stream=get("PARASIFT_RESULTS_STREAM"),
             results_maxlen=int(get("PARASIFT_RESULTS_MAXLEN")),
