@@ -56,6 +56,10 @@ SETTINGS: tuple[Setting, ...] = (
             "again (the broker may have dropped it; see worker/ledger.py)."),
     Setting("PARASIFT_RESEND_INTERVAL", "30",
             "How often, in seconds, each worker looks for such unanswered tasks."),
+    Setting("PARASIFT_MAX_ATTEMPTS", "3",
+            "Runs of a task that die with their pool process (out of memory, a crash) before the "
+            "task is answered with error `worker_lost` instead of running again; for a batch "
+            "task, every job of the batch."),
     Setting("PARASIFT_CONCURRENCY", "(number of CPUs)",
             "Pool processes per worker; they share the model the worker loaded once."),
     Setting("PARASIFT_PREFETCH_MULTIPLIER", "1",
@@ -112,6 +116,7 @@ class Config:
     visibility_timeout: int
     resend_after: float
     resend_interval: float
+    max_attempts: int
     concurrency: int
     prefetch_multiplier: int
     result_expires: int
@@ -146,6 +151,7 @@ class Config:
                                int(get("PARASIFT_VISIBILITY_TIMEOUT"))
                                + float(get("PARASIFT_TASK_TIME_LIMIT")) + 60),
             resend_interval=float(get("PARASIFT_RESEND_INTERVAL")),
+            max_attempts=int(get("PARASIFT_MAX_ATTEMPTS")),
             concurrency=int(env.get("PARASIFT_CONCURRENCY", os.cpu_count() or 1)),
             prefetch_multiplier=int(get("PARASIFT_PREFETCH_MULTIPLIER")),
             result_expires=int(get("PARASIFT_RESULT_EXPIRES")),
