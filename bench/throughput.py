@@ -19,6 +19,8 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ import psutil
 import classifier
 from worker.client import submit, submit_many
 from worker.service import LocalService
-from worker.streams import read_all
+from worker.streams import Entry, read_all
 from worker.testing import service_env, variants
 
 RESULTS = Path(__file__).parent / "results" / "throughput.md"
@@ -99,17 +101,44 @@ def peak_rss_mb(service: LocalService) -> tuple[float, float]:
 
 
 def pool_rss_mb(service: LocalService) -> list[float]:
+    """RSS of the worker's pool processes in MB, in the order of their process ids."""
     main = psutil.Process(service.processes["parasift1"].pid)
-    return [child.memory_info().rss / 2**20 for child in main.children()]
+    return [child.memory_info().rss / 2**20
+            for child in sorted(main.children(), key=lambda child: child.pid)]
+
+
+WARM_JOBS = 50
+
+
+@contextmanager
+def warm_service(concurrency: int = 2) -> Iterator[LocalService]:
+    """An embedded Redis and one worker with ``concurrency`` pool processes (its log discarded),
+    after WARM_JOBS jobs have gone through it, so every pool process has run a job."""
+    with open(os.devnull, "wb") as log, LocalService(concurrency=concurrency,
+                                                     environ=service_env(""), log=log) as service:
+        queue_rate(service, variants(WARM_JOBS, "warm"), 1)
+        yield service
+
+
+def seconds_to_result(entries: Iterable[Entry], sent_at: dict[str, float]) -> list[float]:
+    """Enqueue-to-result latency of each entry whose job was sent at ``sent_at[job id]``
+    (time.time()): a stream entry id starts with the millisecond the result was appended."""
+    return [int(entry.entry_id.split("-")[0]) / 1000 - sent_at[entry.job_id]
+            for entry in entries if entry.job_id in sent_at]
+
+
+def p50_p99(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    p50, p99 = np.percentile(values, [50, 99])
+    return float(p50), float(p99)
 
 
 def burst(count: int, batch_size: int) -> str:
     """A burst of ``count`` jobs queued at once and drained by 2 pool processes; the pool
     processes' memory before and after shows whether it grows with the jobs done."""
-    with open(os.devnull, "wb") as log, LocalService(concurrency=2, environ=service_env(""),
-                                                     log=log) as service:
+    with warm_service() as service:
         stream, client = service.config.results_stream, service.app.backend.client
-        queue_rate(service, variants(50, "warm"), 1)
         before = pool_rss_mb(service)
         jobs, sent_at = variants(count, "burst"), {}
         started = time.perf_counter()
@@ -119,15 +148,13 @@ def burst(count: int, batch_size: int) -> str:
             sent_at.update({job["id"]: now for job in chunk})
         queued = time.perf_counter() - started
         deadline = started + 300 + count  # generous: a stuck service ends the run, not hangs it
-        while client.xlen(stream) < 50 + count and time.perf_counter() < deadline:
+        while client.xlen(stream) < WARM_JOBS + count and time.perf_counter() < deadline:
             time.sleep(0.5)
         elapsed = time.perf_counter() - started
         after = pool_rss_mb(service)
-        lost = 50 + count - client.xlen(stream)
-        # A stream entry id starts with the millisecond the result was appended.
-        latencies = [int(entry.entry_id.split("-")[0]) / 1000 - sent_at[entry.job_id]
-                     for entry in read_all(client, stream) if entry.job_id in sent_at]
-    p50, p99 = np.percentile(latencies, [50, 99]) if latencies else (float("nan"),) * 2
+        lost = WARM_JOBS + count - client.xlen(stream)
+        latencies = seconds_to_result(read_all(client, stream), sent_at)
+    p50, p99 = p50_p99(latencies)
     tasks = "single tasks" if batch_size == 1 else f"batch tasks of {batch_size}"
     return "\n".join([
         "# parasift burst", "",

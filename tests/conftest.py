@@ -40,11 +40,14 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def own_service(own_redis: RedisServer, tmp_path: Path) -> Iterator[Service]:
-    """Settings on the test's own Redis with a short visibility timeout; no worker started.
-    Workers the test starts with ``own_service.worker`` are killed at teardown."""
-    service = Service(service_env(own_redis.url, PARASIFT_VISIBILITY_TIMEOUT="3",
-                                  PARASIFT_RESEND_AFTER="8", PARASIFT_RESEND_INTERVAL="1"),
-                      tmp_path / "logs")
+def own_service(own_redis: RedisServer, tmp_path: Path,
+                request: pytest.FixtureRequest) -> Iterator[Service]:
+    """Settings on the test's own Redis with a short visibility timeout, changed by a test's
+    ``@pytest.mark.settings(NAME="value")``; no worker started. Workers the test starts with
+    ``own_service.worker`` are killed at teardown."""
+    marker = request.node.get_closest_marker("settings")
+    settings = {"PARASIFT_VISIBILITY_TIMEOUT": "3", "PARASIFT_RESEND_AFTER": "8",
+                "PARASIFT_RESEND_INTERVAL": "1", **(marker.kwargs if marker else {})}
+    service = Service(service_env(own_redis.url, **settings), tmp_path / "logs")
     yield service
     stop_processes(service.processes, grace=5)

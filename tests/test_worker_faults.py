@@ -3,17 +3,22 @@ or not there yet, a results consumer that dies holding entries. Nothing lost, no
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
+import jsonschema
 import pytest
 import redis
 
+from classifier.schemas import load_schema
 from worker import ledger
-from worker.client import ResultsReader, follow, submit_many, wait
+from worker.client import ResultsReader, follow, submit, submit_many, wait
 from worker.config import Config
-from worker.publish import Delivery, Publisher
+from worker.publish import ATTEMPTS, Delivery, Publisher
 from worker.redis_server import RedisServer, free_port
 from worker.service import kill_group, stop_processes, wait_ready
 from worker.streams import connect
@@ -52,6 +57,66 @@ def test_a_task_the_broker_dropped_is_sent_again_and_answered_once(own_service: 
     own_service.worker("rescuer", concurrency=1)
     assert exactly_once(own_service, {job["id"] for job in jobs}) == Counter({1: len(jobs)})
     assert not own_service.redis.hlen(ledger.TASKS)
+
+
+def kill_every_run(service: Service, task_ids: set[str], done: Callable[[], bool]) -> Counter:
+    """SIGKILL the pool process running one of ``task_ids`` as the job gets going, as the OOM
+    killer or a segfault in it would, until ``done()``; how often each task was killed. A run
+    gets going once it has counted itself (worker.publish.ATTEMPTS); one counted past
+    PARASIFT_MAX_ATTEMPTS only publishes ``worker_lost`` and is left alone."""
+    spared: set[int] = set()
+    kills: Counter = Counter()
+    deadline = time.monotonic() + WAIT
+    while not done() and time.monotonic() < deadline:
+        replies = service.app.control.inspect(timeout=1, limit=1).active() or {}
+        for task in (task for tasks in replies.values() for task in tasks):
+            pid, task_id = task.get("worker_pid"), task["id"]
+            if task_id not in task_ids or not pid or pid in spared:
+                continue
+            runs = int(service.redis.get(ATTEMPTS + task_id) or 0)
+            if runs > service.config.max_attempts:
+                spared.add(pid)
+            elif runs > kills[task_id]:  # this run has counted itself: it is classifying
+                os.kill(pid, signal.SIGKILL)
+                kills[task_id] += 1
+    return kills
+
+
+# The ledger's resends are held off, so that every run of the poison jobs is a redelivery.
+@pytest.mark.settings(PARASIFT_MAX_ATTEMPTS="3", PARASIFT_RESEND_AFTER="600")
+def test_a_job_that_kills_its_pool_process_is_answered_worker_lost_after_max_attempts(
+        own_service: Service) -> None:
+    # Long enough (seconds) to be caught running; it never gets to finish.
+    poison = [{"id": unique(f"poison-{n}"),
+               "paragraphs": [f"Paragraph {i} of a very long page." for i in range(40_000)]}
+              for n in range(2)]
+    innocent = variants(16, unique("innocent"))
+    worker = own_service.worker("crashy", concurrency=2)
+    submit_many(innocent[:6], app=own_service.app)
+    single = submit(poison[0], app=own_service.app)
+    [batch] = submit_many([poison[1], innocent[6]], batch_size=2, app=own_service.app)
+    submit_many(innocent[7:12], app=own_service.app)
+    submit_many(innocent[12:], batch_size=2, app=own_service.app)
+    lost = {poison[0]["id"], poison[1]["id"], innocent[6]["id"]}
+    kills = kill_every_run(own_service, {single, batch},
+                           lambda: lost <= {e.job_id for e in own_service.entries()})
+    assert kills == Counter({single: 3, batch: 3})
+    every = {job["id"] for job in poison + innocent}
+    assert exactly_once(own_service, every) == Counter({1: len(every)})
+    results = {e.job_id: e.result for e in own_service.entries() if e.job_id in every}
+    assert {i for i, r in results.items() if r["status"] != "ok"} == lost
+    for job_id in lost:
+        assert results[job_id]["error"] == {
+            "code": "worker_lost",
+            "message": "the job crashed its worker process 3 times; it is not run again"}
+        jsonschema.validate(results[job_id], load_schema("result"))
+    dead = [e.job_id for e in own_service.entries(own_service.config.dead_stream)]
+    assert sorted(dead) == sorted(lost)
+    assert not own_service.redis.exists(ATTEMPTS + single, ATTEMPTS + batch)
+    assert worker.poll() is None  # the worker lived through it, and still answers
+    after = variants(1, unique("after-crashes"))[0]
+    assert wait(submit(after, app=own_service.app), timeout=WAIT,
+                app=own_service.app)["status"] == "ok"
 
 
 def test_redis_restart_keeps_queued_jobs_and_unread_results(own_redis: RedisServer,
@@ -110,6 +175,17 @@ def test_publish_gives_up_when_redis_stays_away(own_redis: RedisServer) -> None:
     own_redis.stop()
     with pytest.raises(redis.ConnectionError):
         publisher.publish("task-2", [Delivery("task-2", {}, {"id": None, "status": "ok"})])
+
+
+def test_publishing_clears_the_attempt_count_so_a_resent_copy_starts_again(
+        own_redis: RedisServer) -> None:
+    publisher = _publisher(own_redis)
+    assert [publisher.count_attempt("t1") for _ in range(3)] == [1, 2, 3]
+    assert 0 < publisher.client.ttl(ATTEMPTS + "t1") <= publisher.config.dedup_ttl
+    publisher.publish("t1", [Delivery("t1", {}, {"id": "j1", "status": "ok"})])
+    assert publisher.count_attempt("t1") == 1
+    own_redis.stop()
+    assert publisher.count_attempt("t1") == 0  # not counted, but the run goes ahead
 
 
 def test_a_dead_consumers_pending_results_are_reclaimed(own_redis: RedisServer) -> None:

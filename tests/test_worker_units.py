@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from classifier.limits import Limits
-from worker.app import celery_settings, transport_options
+from worker.app import celery_settings, make_app, transport_options
 from worker.client import with_id
 from worker.config import SETTINGS, Config, markdown_table
 from worker.display import summary, table
@@ -40,6 +41,18 @@ def test_settings_come_from_the_environment_and_empty_means_unset() -> None:
     assert config.broker_configured and config.result_backend == "redis://broker:6379/1"
     assert (config.results_stream, config.visibility_timeout, config.queue) == ("s", 7, "celery")
     assert not Config.from_env({"PARASIFT_BROKER_URL": ""}).broker_configured
+
+
+def test_a_rediss_url_checks_the_server_certificate_in_every_client_unless_told_not_to() -> None:
+    config = Config.from_env({"PARASIFT_BROKER_URL": "rediss://:pw@redis.example:6380/0"})
+    assert {config.broker_url, config.result_backend, config.streams_url} == {
+        "rediss://:pw@redis.example:6380/0?ssl_cert_reqs=required"}
+    app = make_app(config)  # neither client connects yet
+    assert app.backend.connparams["ssl_cert_reqs"] == ssl.CERT_REQUIRED
+    assert app.connection_for_write().ssl == {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    told = "rediss://h:6380/0?ssl_ca_certs=%2Fca.pem&ssl_cert_reqs=none"
+    assert Config.from_env({"PARASIFT_STREAMS_URL": told}).streams_url == told
+    assert Config.from_env({"PARASIFT_BROKER_URL": "redis://h/0"}).broker_url == "redis://h/0"
 
 
 def test_every_variable_the_code_reads_is_in_the_settings_table() -> None:

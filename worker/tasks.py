@@ -2,8 +2,9 @@
 
 Nothing a producer sends makes a task raise: a job that is not a dict (text, bytes, a list, a
 number, None, a missing argument) goes to ``classifier.classify`` like any other and comes back as
-an error result; a bug or a time limit becomes an error result too. Every error result is also a
-dead letter, so no job disappears without a trace.
+an error result; a bug or a time limit becomes an error result too, and so does a task whose
+runs keep killing their pool process (``worker_lost``). Every error result is also a dead letter,
+so no job disappears without a trace.
 """
 
 from __future__ import annotations
@@ -87,6 +88,26 @@ def classify_all(jobs: list[Any]) -> list[dict[str, Any]]:
     return results
 
 
+def worker_lost(task_id: str | None, jobs: list[Any]) -> list[dict[str, Any]] | None:
+    """Counts this run of the task; once PARASIFT_MAX_ATTEMPTS runs before it have died with
+    their pool process, error results for its jobs instead of another run (for a batch, every
+    job: the one that crashes it cannot be told from the others). None: run it.
+
+    Runs are counted, not sends, and publishing clears the count, so the ledger's resends never
+    add up to an error by themselves: a task the broker dropped never ran, and its resend is its
+    first run; a resent copy of a task that was only slow starts from one again once the first
+    copy publishes. Under the default settings the ledger resends only after the visibility
+    timeout plus the time limit, by when every earlier run has published or died."""
+    if task_id is None:  # called in-process, not delivered by a broker
+        return None
+    crashed = publisher().count_attempt(task_id) - 1
+    if crashed < publisher().config.max_attempts:
+        return None
+    message = f"the job crashed its worker process {crashed} times; it is not run again"
+    log.error("task %s: %s", task_id, message)
+    return [failure(job, "worker_lost", message) for job in jobs]
+
+
 def publish(task_id: str | None, jobs: list[Any], results: list[dict[str, Any]],
             batch: bool) -> None:
     task_id = task_id or uuid.uuid4().hex  # called directly, not through a broker
@@ -116,15 +137,22 @@ class ClassifyTask(Task):
             publish(task_id, jobs, results, self.batch)
 
 
+def answer(task: Task, jobs: list[Any],
+           results: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Classify the jobs unless their results are given, publish the results, return them."""
+    if results is None:
+        results = worker_lost(task.request.id, jobs) or classify_all(jobs)
+    publish(task.request.id, jobs, results, task.batch)
+    return results
+
+
 @app.task(name="parasift.classify", bind=True, base=ClassifyTask)
 def classify_job(self: Task, job: Any = None, *extra: Any, **unknown: Any) -> dict[str, Any]:
     """One job message in, its result message out (also appended to the results stream)."""
     if extra or unknown:
-        result = failure(job, "wrong_type", "parasift.classify takes exactly one job")
-    else:
-        result = classify_all([job])[0]
-    publish(self.request.id, [job], [result], batch=False)
-    return result
+        return answer(self, [job], [failure(job, "wrong_type",
+                                            "parasift.classify takes exactly one job")])[0]
+    return answer(self, [job])[0]
 
 
 @app.task(name="parasift.classify_batch", bind=True, base=ClassifyTask, batch=True)
@@ -132,9 +160,6 @@ def classify_batch(self: Task, jobs: Any = None, *extra: Any,
                    **unknown: Any) -> list[dict[str, Any]]:
     """A list of jobs in, the list of their results out; one stream entry per job."""
     if not isinstance(jobs, list) or extra or unknown:
-        jobs = [jobs]
-        results = [failure(jobs[0], "wrong_type", "parasift.classify_batch takes a list of jobs")]
-    else:
-        results = classify_all(jobs)
-    publish(self.request.id, jobs, results, batch=True)
-    return results
+        return answer(self, [jobs], [failure(jobs, "wrong_type",
+                                             "parasift.classify_batch takes a list of jobs")])
+    return answer(self, jobs)

@@ -21,6 +21,7 @@ from celery import Celery
 from worker.app import make_app
 from worker.config import Config
 from worker.files import example_jobs
+from worker.redis_server import TLSFiles
 from worker.service import start_worker
 from worker.streams import Entry, read_all
 
@@ -112,3 +113,25 @@ def labels(result: dict[str, Any]) -> list[tuple[str, str]]:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def throwaway_certificates(directory: Path) -> TLSFiles:
+    """A CA made for the occasion and a server certificate it signed for 127.0.0.1 and
+    localhost, both valid for two days, made with the ``openssl`` command."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tls = TLSFiles(ca=directory / "ca.crt", cert=directory / "server.crt",
+                   key=directory / "server.key")
+    (directory / "server.ext").write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        "authorityKeyIdentifier=keyid,issuer\n")
+    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for args in (
+            ["req", "-x509", *new_key, "-days", "2", "-subj", "/CN=parasift throwaway CA",
+             "-keyout", "ca.key", "-out", tls.ca.name],
+            ["req", *new_key, "-subj", "/CN=localhost", "-keyout", tls.key.name,
+             "-out", "server.csr"],
+            ["x509", "-req", "-in", "server.csr", "-CA", tls.ca.name, "-CAkey", "ca.key",
+             "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", tls.cert.name]):
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+    return tls
