@@ -12,22 +12,15 @@ import re
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from classifier.charcounts import class_counts
 from classifier.documents import Block, Document
 from classifier.lexicon import cue_counts
 
 _SENTENCE_END = re.compile(r"[.!?…。！？:\"'”’)\]]\s*$")
-_SENTENCE_BREAK = re.compile(r"[.!?。！？]\s")
 _DATE = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
 _TIME = re.compile(r"\b\d{1,2}:\d\d\b")
 _PRICE = re.compile(r"[$€£¥₹]\s?\d|\d\s?(€|\$|USD|EUR)")
-_NUMBER_ONLY = re.compile(r"^[\d\s.,:%/+-]+$")
 _WORD = re.compile(r"\w+")
-_LETTER = re.compile(r"[^\W\d_]")
-_PUNCTUATION = re.compile(r"[^\w\s]")
-_DIGIT = re.compile(r"\d")
-_UPPER_CLASS = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0391-\u03a9\u0410-\u042f"  # Latin, Greek, Cyrillic
-_UPPER = re.compile(f"[{_UPPER_CLASS}]")
-_CAPITALISED = re.compile(f"(?:^|(?<=\\s))[{_UPPER_CLASS}]")
 
 LONG_WORDS = 20  # a "core" paragraph: this many words and a sentence ending
 SHORT_WORDS = 6
@@ -41,38 +34,45 @@ def _is_long(text: str, n_words: int) -> bool:
     return n_words >= LONG_WORDS and bool(_SENTENCE_END.search(text))
 
 
-def _own(block: Block, text: str, words: list[str]) -> list[float]:
-    # Character classes are counted with regular expressions: a Python loop over every
-    # character costs more than all the rest of the model.
-    n_chars = max(len(text), 1)
-    letters = len(_LETTER.findall(text)) or 1
-    n_raw_words = max(len(text.split()), 1)
-    appeal_cues, furniture_cues = cue_counts(words)
-    share = 1 / max(len(words), 1)
-    return [
-        np.log1p(appeal_cues),
-        np.log1p(furniture_cues),
-        appeal_cues * share,
-        furniture_cues * share,
-        np.log1p(len(text)),
-        np.log1p(len(words)),
-        sum(map(len, words)) / max(len(words), 1),
-        len(_PUNCTUATION.findall(text)) / n_chars,
-        len(_DIGIT.findall(text)) / n_chars,
-        len(_UPPER.findall(text)) / letters,
-        len(_CAPITALISED.findall(text)) / n_raw_words,
-        float(bool(_SENTENCE_END.search(text))),
-        np.log1p(len(_SENTENCE_BREAK.findall(text))),
-        float(bool(_DATE.search(text))),
-        float(bool(_TIME.search(text))),
-        float(bool(_PRICE.search(text))),
-        float(bool(_NUMBER_ONLY.match(text))),
-        float("|" in text or "»" in text or "›" in text),
-        float("©" in text),
-        float(text.endswith(":")),
-        block.link_density,
-        np.log1p(block.depth),
-    ]
+def _own_features(blocks: list[Block], texts: list[str], words: list[list[str]]) -> np.ndarray:
+    counts = class_counts(texts)
+    n_chars = np.maximum(counts["chars"], 1)
+    n_words = np.array([len(w) for w in words], dtype=float)
+    cues = np.array([cue_counts(w) for w in words], dtype=float).reshape(-1, 2)
+    share = 1 / np.maximum(n_words, 1)
+    word_chars = np.array([sum(map(len, w)) for w in words], dtype=float)
+    # Rare patterns: one search over the whole page, each hit credited to its block.
+    starts = np.cumsum([0] + [len(text) + 1 for text in texts])[:-1]
+    joined = "\0".join(texts)
+    return np.column_stack([
+        np.log1p(cues),
+        cues * share[:, None],
+        np.log1p(counts["chars"]),
+        np.log1p(n_words),
+        word_chars / np.maximum(n_words, 1),
+        counts["punctuation"] / n_chars,
+        counts["digits"] / n_chars,
+        counts["upper"] / np.maximum(counts["letters"], 1),
+        counts["capitalised"] / np.maximum(counts["words"], 1),
+        [bool(_SENTENCE_END.search(text)) for text in texts],
+        np.log1p(counts["sentence_breaks"]),
+        *(_found_in(pattern, joined, starts) for pattern in (_DATE, _TIME, _PRICE)),
+        (counts["numeric"] == counts["chars"]) & (counts["chars"] > 0),
+        ["|" in text or "»" in text or "›" in text for text in texts],
+        ["©" in text for text in texts],
+        [text.endswith(":") for text in texts],
+        [block.link_density for block in blocks],
+        np.log1p([block.depth for block in blocks]),
+    ]).astype(float)
+
+
+def _found_in(pattern: re.Pattern, joined: str, starts: np.ndarray) -> np.ndarray:
+    """Whether ``pattern`` matches in each text of ``joined`` (texts separated by NUL, which
+    none of the patterns can match across)."""
+    found = np.zeros(len(starts), dtype=bool)
+    hits = [match.start() for match in pattern.finditer(joined)]
+    found[np.searchsorted(starts, hits, side="right") - 1] = True
+    return found
 
 
 def _runs(flags: np.ndarray) -> np.ndarray:
@@ -135,7 +135,7 @@ def _compute_document_features(document: Document) -> np.ndarray:
              for block in document.blocks]
     words = [_words(text) for text in texts]
     n_words = np.array([len(w) for w in words], dtype=float)
-    own = np.array([_own(block, text, w) for block, text, w in zip(document.blocks, texts, words)])
+    own = _own_features(document.blocks, texts, words)
     n = len(texts)
     index = np.arange(n, dtype=float)
     long = np.array([_is_long(t, len(w)) for t, w in zip(texts, words)])
