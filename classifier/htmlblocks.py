@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 
-from lxml import etree, html
+from lxml import etree
 
 from classifier.documents import Block, Document, collapse_whitespace
 from classifier.errors import InvalidInput
@@ -37,7 +38,8 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MAX_CLASS_TOKENS = 8
 # libxml2 silently drops what lies deeper than this even with huge_tree; say so instead.
 MAX_DEPTH = 2000
-_PARSER = html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
+# lxml.etree's parser, not lxml.html's: the latter looks up a Python class for every element.
+_PARSER = etree.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
 
 
 def decode_html(data: bytes) -> str:
@@ -58,7 +60,7 @@ def decode_html(data: bytes) -> str:
 
 def _is_hidden(element: etree._Element) -> bool:
     attrib = element.attrib
-    return (
+    return bool(attrib) and (
         "hidden" in attrib
         or attrib.get("aria-hidden") == "true"
         or attrib.get("type") == "hidden"
@@ -66,34 +68,41 @@ def _is_hidden(element: etree._Element) -> bool:
     )
 
 
-def _class_tokens(element: etree._Element) -> list[str]:
-    names = f"{element.get('class', '')} {element.get('id', '')}"
+@lru_cache(maxsize=4096)
+def _class_tokens(class_names: str | None, element_id: str | None) -> tuple[str, ...]:
+    # Cached: a page repeats the same few class attributes on hundreds of elements.
+    names = f"{class_names or ''} {element_id or ''}"
     if len(names) > 300:  # generated utility-class soup says little and costs a lot
         names = names[:300]
     words = _WORDS.findall(_CAMEL.sub(" ", names).lower())
-    return [f"c:{word}" for word in words[:_MAX_CLASS_TOKENS]]
+    return tuple(f"c:{word}" for word in words[:_MAX_CLASS_TOKENS])
 
 
 class _Frame:
     """One open element on the walk's stack, with the tokens it contributes to its blocks."""
 
-    __slots__ = ("tag", "tokens", "is_block")
+    __slots__ = ("tag", "tokens", "is_block", "block_tag")
 
-    def __init__(self, tag: str, tokens: tuple[str, ...]) -> None:
+    def __init__(self, tag: str, tokens: tuple[str, ...], parent_block_tag: str = "body") -> None:
         self.tag = tag
         self.tokens = tokens
         self.is_block = tag in BLOCK_TAGS
+        # The innermost block-level element, which owns any text flushed inside this one.
+        self.block_tag = tag if self.is_block else parent_block_tag
 
 
 # Stands for an element whose subtree is skipped: it only needs popping at its "end" event.
 _SKIPPED = _Frame("", ())
 
 
-def _frame(element: etree._Element, tag: str, parent_tokens: tuple[str, ...]) -> _Frame:
-    own = _class_tokens(element)
+def _frame(element: etree._Element, tag: str, parent: _Frame | None) -> _Frame:
+    tokens = parent.tokens if parent else ()
+    own = _class_tokens(element.get("class"), element.get("id"))
     if tag in LANDMARK_TAGS:
-        own.append(f"in:{tag}")
-    return _Frame(tag, parent_tokens + tuple(token for token in own if token not in parent_tokens))
+        own += (f"in:{tag}",)
+    if own:
+        tokens += tuple(token for token in own if token not in tokens)
+    return _Frame(tag, tokens, parent.block_tag if parent else "body")
 
 
 class _Segmenter:
@@ -111,11 +120,13 @@ class _Segmenter:
                 self.link_chars += len(text.strip())
 
     def flush(self) -> None:
+        if not self.parts:
+            return
         text = collapse_whitespace("".join(self.parts))
         if text:
-            owner = next((frame for frame in reversed(self.stack) if frame.is_block), None)
-            tag = owner.tag if owner else "body"
-            tokens = self.stack[-1].tokens if self.stack else ()
+            top = self.stack[-1] if self.stack else None
+            tag = top.block_tag if top else "body"
+            tokens = top.tokens if top else ()
             self.blocks.append(Block(
                 text=text,
                 tag=tag,
@@ -138,7 +149,7 @@ class _Segmenter:
                 if len(self.stack) >= MAX_DEPTH:
                     raise InvalidInput(f"html is nested deeper than {MAX_DEPTH} elements",
                                        code="too_deep")
-                frame = _frame(element, tag, self.stack[-1].tokens if self.stack else ())
+                frame = _frame(element, tag, self.stack[-1] if self.stack else None)
                 if frame.is_block:
                     self.flush()
                 self.stack.append(frame)
@@ -171,9 +182,12 @@ def from_html(page: str | bytes) -> Document:
     if not text.strip():
         raise InvalidInput("html is empty", code="empty_input")
     try:
-        root = html.document_fromstring(text, parser=_PARSER)
-    except (etree.ParserError, ValueError) as error:
+        root = etree.fromstring(text, parser=_PARSER)
+    except (etree.LxmlError, ValueError) as error:
         raise InvalidInput(f"html could not be parsed: {error}", code="unparseable_html") from error
+    if root is None:  # only comments or processing instructions
+        raise InvalidInput("html could not be parsed: the document is empty",
+                           code="unparseable_html")
     body = root.find("body")
     blocks = _Segmenter().walk(body if body is not None else root)
     if not blocks:
