@@ -81,8 +81,12 @@ COMPETITORS: dict[str, HtmlExtractor] = {
 
 
 def version_of(system: str) -> str:
-    """The installed version of a system (its name here is its distribution's name)."""
+    """The installed version of a system (its name here is its distribution's name); for
+    parasift also its model's, which is what the figures depend on."""
     try:
+        if system == "parasift":
+            from classifier import default_model
+            return f"{version(system)}, model {default_model().info['version']}"
         return version(system)
     except PackageNotFoundError:
         return "?"

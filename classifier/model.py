@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold, cross_val_predict
@@ -20,16 +20,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from classifier.documents import Block
+from classifier.ngrams import HashedCharNgrams
 from classifier.shape import ShapeFeatures, documents_of, shifted, window_mean
-
-
-def head(text: str) -> str:
-    """The lower-cased start of a block: what character n-grams need to tell a menu item or a
-    pitch from prose, without paying for every n-gram of a long paragraph."""
-    return text[:HEAD_CHARS].lower()
-
-
-HEAD_CHARS = 120
 
 
 class BlockAttribute(TransformerMixin, BaseEstimator):
@@ -45,21 +37,38 @@ class BlockAttribute(TransformerMixin, BaseEstimator):
         return [getattr(block, self.name) for block in blocks]
 
 
+class OncePerDistinct(TransformerMixin, BaseEstimator):
+    """Transform each distinct string once and repeat its row: most blocks of a page share
+    their markup tokens with others (a menu's items, a list's entries)."""
+
+    def __init__(self, transformer: TransformerMixin | None = None) -> None:
+        self.transformer = transformer
+
+    def fit(self, texts: list[str], y: object = None) -> OncePerDistinct:
+        self.transformer_ = clone(self.transformer).fit(texts)
+        return self
+
+    def transform(self, texts: list[str]) -> object:
+        row_of: dict[str, int] = {}
+        rows = [row_of.setdefault(text, len(row_of)) for text in texts]
+        return self.transformer_.transform(list(row_of))[rows]
+
+
 def first_pass(markup: bool) -> Pipeline:
     """Per-block features and a linear classifier; ``markup`` adds the HTML layout tokens."""
     features = [
         ("words", make_pipeline(BlockAttribute("text"), TfidfVectorizer(
             ngram_range=(1, 2), min_df=2, max_features=200_000, sublinear_tf=True,
             dtype=np.float32))),
-        ("chars", make_pipeline(BlockAttribute("text"), TfidfVectorizer(
-            analyzer="char_wb", preprocessor=head, ngram_range=(2, 4), min_df=3,
-            max_features=150_000,
-            sublinear_tf=True, dtype=np.float32))),
+        # Character n-grams of each block's first 120 characters tell a menu item or a pitch
+        # from prose in any language, without paying for every n-gram of a long paragraph.
+        ("chars", make_pipeline(BlockAttribute("text"), HashedCharNgrams(head_chars=120),
+                                TfidfTransformer(sublinear_tf=True))),
         ("shape", make_pipeline(ShapeFeatures(), StandardScaler())),
     ]
     if markup:
-        features.append(("markup", make_pipeline(BlockAttribute("markup"), CountVectorizer(
-            token_pattern=r"\S+", min_df=3, binary=True, dtype=np.float32))))
+        features.append(("markup", make_pipeline(BlockAttribute("markup"), OncePerDistinct(
+            CountVectorizer(token_pattern=r"\S+", min_df=3, binary=True, dtype=np.float32)))))
     # Pages cut from HTML give four times the rows of labelled text; stochastic gradient descent
     # on the same log loss keeps their training within minutes.
     linear = SGDClassifier(loss="log_loss", alpha=1e-5, max_iter=15, tol=None, random_state=0) \

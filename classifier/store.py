@@ -22,7 +22,7 @@ MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 # Bumped whenever the saved objects change shape, so that a worker refuses at start a model file
 # that this code cannot use, rather than answering every job with an internal error.
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 
 
 class ModelIntegrityError(RuntimeError):
@@ -74,6 +74,7 @@ def save_model(model: ParasiftModel, directory: Path, manifest: dict[str, Any]) 
     path = directory / MODEL_FILE
     model.info = {}  # the identity is written by the manifest and restored at load time
     _drop_stop_words(model)
+    _transpose_coefficients(model)
     joblib.dump(model, path, compress=("zlib", 6))
     manifest = {**manifest, "format": MODEL_FORMAT, "file": MODEL_FILE, "sha256": sha256_of(path)}
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
@@ -85,9 +86,19 @@ def _drop_stop_words(model: ParasiftModel) -> None:
     """Vectorizers keep every term they dropped in ``stop_words_``: only useful for
     introspection, and most of a model file's size and loading time."""
     for estimator in model.estimators.values():
-        for name, part in estimator.first_.get_params().items():
-            if name.endswith("vectorizer") and hasattr(part, "stop_words_"):
-                del part.stop_words_
+        for part in estimator.first_.get_params().values():
+            for vectorizer in (part, getattr(part, "transformer_", None)):  # OncePerDistinct
+                if hasattr(vectorizer, "stop_words_"):
+                    del vectorizer.stop_words_
+
+
+def _transpose_coefficients(model: ParasiftModel) -> None:
+    """Store the first pass's coefficients column-major: scikit-learn multiplies the sparse
+    features by ``coef_.T``, and scipy copied a row-major matrix of every feature's weights
+    for each page to get it contiguous."""
+    for estimator in model.estimators.values():
+        linear = estimator.first_.steps[-1][1]
+        linear.coef_ = np.asfortranarray(linear.coef_)
 
 
 def _info(manifest: dict[str, Any]) -> dict[str, str]:
