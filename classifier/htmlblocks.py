@@ -93,6 +93,10 @@ class _Frame:
 
 # Stands for an element whose subtree is skipped: it only needs popping at its "end" event.
 _SKIPPED = _Frame("", ())
+# Stand for an inline element without children (most links, spans, images): no block starts or
+# ends inside one, so nothing is flushed while it is on top and its tokens are never read.
+_LEAF = _Frame("", ())
+_LINK_LEAF = _Frame("a", ())
 
 
 def _frame(element: etree._Element, tag: str, parent: _Frame | None) -> _Frame:
@@ -149,7 +153,10 @@ class _Segmenter:
                 if len(self.stack) >= MAX_DEPTH:
                     raise InvalidInput(f"html is nested deeper than {MAX_DEPTH} elements",
                                        code="too_deep")
-                frame = _frame(element, tag, self.stack[-1] if self.stack else None)
+                if tag not in BLOCK_TAGS and not len(element):
+                    frame = _LINK_LEAF if tag == "a" else _LEAF
+                else:
+                    frame = _frame(element, tag, self.stack[-1] if self.stack else None)
                 if frame.is_block:
                     self.flush()
                 self.stack.append(frame)
