@@ -84,12 +84,15 @@ def save_model(model: ParasiftModel, directory: Path, manifest: dict[str, Any]) 
 
 def _drop_stop_words(model: ParasiftModel) -> None:
     """Vectorizers keep every term they dropped in ``stop_words_``: only useful for
-    introspection, and most of a model file's size and loading time."""
+    introspection, and most of a model file's size and loading time. They also keep
+    ``_stop_words_id``, the memory address of their stop-word list, which differs from run to
+    run and alone made two trainings on the same data write different files."""
     for estimator in model.estimators.values():
         for part in estimator.first_.get_params().values():
             for vectorizer in (part, getattr(part, "transformer_", None)):  # OncePerDistinct
-                if hasattr(vectorizer, "stop_words_"):
-                    del vectorizer.stop_words_
+                for leftover in ("stop_words_", "_stop_words_id"):
+                    if hasattr(vectorizer, leftover):
+                        delattr(vectorizer, leftover)
 
 
 def _transpose_coefficients(model: ParasiftModel) -> None:

@@ -72,6 +72,19 @@ def test_same_data_gives_the_same_model(corpus_file, trained):
                                       again.estimators[kind].predict_proba(blocks))
 
 
+def test_training_twice_writes_the_same_file(corpus_file, tmp_path):
+    # Separate processes: what differed between runs (a memory address sklearn keeps) is the
+    # same within one process.
+    digests = []
+    for run in ("first", "second"):
+        trained = subprocess.run([sys.executable, "-m", "worker.cli", "train", str(corpus_file),
+                                  "-o", str(tmp_path / run), "--all"],
+                                 capture_output=True, text=True, timeout=300)
+        assert trained.returncode == 0, trained.stderr
+        digests.append(sha256_of(tmp_path / run / "model.joblib"))
+    assert digests[0] == digests[1]
+
+
 def test_a_model_of_another_format_is_refused(saved):
     manifest = json.loads((saved / "manifest.json").read_text())
     (saved / "manifest.json").write_text(json.dumps({**manifest, "format": 0}))
