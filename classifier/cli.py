@@ -120,7 +120,7 @@ def _label(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from classifier.evaluation import evaluate_documents, evaluate_pages
+    from classifier.evaluation import evaluate_corpus
     from classifier.store import save_model
     from classifier.training import load_corpus, train_model
 
@@ -129,12 +129,7 @@ def _train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     model = train_model(training)
     seconds = round(time.perf_counter() - started)
-    held_out = corpus.part(held_out=True)
-    metrics = {}
-    if held_out.labelled and not args.all:
-        metrics["text_held_out"] = evaluate_documents(model, held_out.labelled)
-    if held_out.pages and not args.all:
-        metrics["html_held_out"] = evaluate_pages(model, held_out.pages)
+    metrics = {} if args.all else evaluate_corpus(model, corpus.part(held_out=True))
     manifest = save_model(model, args.output, {
         "name": args.name, "version": args.version,
         "command": "parasift train " + " ".join(map(str, args.corpus)) + f" -o {args.output}"
@@ -150,18 +145,15 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from classifier.evaluation import evaluate_documents, evaluate_pages, plot_confusion
+    from classifier.evaluation import evaluate_corpus, plot_confusion
     from classifier.training import load_corpus
 
     corpus = load_corpus(args.corpus)
-    corpus = corpus if args.all else corpus.part(held_out=True)
     model = _load(args.model)
-    report: dict[str, Any] = {"model": model.info}
-    if corpus.labelled:
-        report["text"] = evaluate_documents(model, corpus.labelled)
+    report = {"model": model.info,
+              **evaluate_corpus(model, corpus if args.all else corpus.part(held_out=True))}
+    if "text" in report:
         plot_confusion(report["text"]["confusion"], args.plot, "parasift, text mode")
-    if corpus.pages:
-        report["html"] = evaluate_pages(model, corpus.pages)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -169,15 +161,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_label_scores(scores: dict[str, Any]) -> None:
+    print(f"{'label':<8}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}")
+    for label, row in scores["labels"].items():
+        print(f"{label:<8}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}"
+              f"{row['support']:>9}")
+    print(f"macro-F1 {scores['macro_f1']:.3f}, accuracy {scores['accuracy']:.3f}")
+
+
 def _print_report(report: dict[str, Any]) -> None:
     text = report.get("text")
     if text:
         print(f"text mode: {text['documents']} documents, {text['paragraphs']} paragraphs")
-        print(f"{'label':<8}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}")
-        for label, row in text["labels"].items():
-            print(f"{label:<8}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}"
-                  f"{row['support']:>9}")
-        print(f"macro-F1 {text['macro_f1']:.3f}, accuracy {text['accuracy']:.3f}")
+        _print_label_scores(text)
+    labels = report.get("html_labels")
+    if labels:
+        print(f"html mode, hand labels carried to the blocks of {labels['pages']} pages: "
+              f"{labels['blocks']} blocks")
+        _print_label_scores(labels)
     html = report.get("html")
     if html:
         print(f"html mode: {html['pages']} pages, body_text word P/R/F1 "

@@ -11,11 +11,13 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from classifier.corpus import Page
+from classifier.errors import InvalidInput
+from classifier.htmlblocks import from_html
 from classifier.jobs import LABELS
 from classifier.labeling import classify
 from classifier.store import ParasiftModel
 from classifier.textmetrics import word_prf
-from classifier.training import Labelled, flatten
+from classifier.training import Corpus, Labelled, flatten, hand_labels_on
 
 
 def label_scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
@@ -41,6 +43,31 @@ def evaluate_documents(model: ParasiftModel, examples: list[Labelled]) -> dict[s
             "paragraphs_per_second": round(len(truth) / elapsed), **label_scores(truth, predicted)}
 
 
+def evaluate_html_labels(model: ParasiftModel, examples: list[Labelled]) -> dict[str, Any]:
+    """Three-label scores in HTML mode: each labelled document's page is cut into HTML blocks
+    and labelled; its hand labels are carried to the blocks whose text lines up with a
+    labelled paragraph (``hand_labels_on``), and only those blocks are scored."""
+    truth: list[str] = []
+    predicted: list[str] = []
+    pages = 0
+    for example in examples:
+        if example.page is None:
+            continue
+        try:
+            document = from_html(example.page.html())
+        except InvalidInput:
+            continue
+        hand = hand_labels_on(document.texts, [{"text": text, "label": label} for text, label
+                                               in zip(example.document.texts, example.labels)])
+        pages += 1
+        for known, best in zip(hand, model.decide(document)[1]):
+            if known:
+                truth.append(known)
+                predicted.append(LABELS[best])
+    return {"pages": pages, "blocks": len(truth),
+            **label_scores(np.array(truth), np.array(predicted))}
+
+
 def evaluate_pages(model: ParasiftModel, pages: list[Page]) -> dict[str, Any]:
     """Mean word-level precision/recall/F1 of ``body_text`` against each page's reference."""
     scores, failures = [], 0
@@ -54,6 +81,20 @@ def evaluate_pages(model: ParasiftModel, pages: list[Page]) -> dict[str, Any]:
     precision, recall, f1 = np.mean(scores, axis=0) if scores else (0.0, 0.0, 0.0)
     return {"pages": len(pages), "failures": failures, "word_precision": round(float(precision), 4),
             "word_recall": round(float(recall), 4), "word_f1": round(float(f1), 4)}
+
+
+def evaluate_corpus(model: ParasiftModel, corpus: Corpus) -> dict[str, Any]:
+    """Every score the corpus allows: ``text`` (three labels on the labelled documents),
+    ``html_labels`` (three labels on their pages' HTML blocks), ``html`` (word-F1 of
+    ``body_text`` on pages with reference text)."""
+    report: dict[str, Any] = {}
+    if corpus.labelled:
+        report["text"] = evaluate_documents(model, corpus.labelled)
+    if any(example.page for example in corpus.labelled):
+        report["html_labels"] = evaluate_html_labels(model, corpus.labelled)
+    if corpus.pages:
+        report["html"] = evaluate_pages(model, corpus.pages)
+    return report
 
 
 def plot_confusion(confusion: list[list[int]], path: Path, title: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import joblib
 import numpy as np
 
-from classifier.documents import Document
+from classifier.documents import Block, Document, from_paragraphs
 from classifier.jobs import LABELS
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
@@ -55,9 +55,44 @@ class ParasiftModel:
     def decide(self, document: Document) -> tuple[np.ndarray, np.ndarray]:
         """Scores in ``LABELS`` order, and each block's label as an index into ``LABELS``."""
         estimator = self.estimator_for(document)
-        order = [list(estimator.classes_).index(label) for label in LABELS]
-        scores = estimator.predict_proba(document.blocks)[:, order]
-        return scores, (scores * estimator.weights_[order]).argmax(axis=1)
+        scores, best = _decide(estimator, document.blocks)
+        text = self.estimators["text"]
+        if estimator is not text:
+            _tell_appeal_from_cruft(text, document, scores, best)
+        return scores, best
+
+
+_APPEAL, _BODY, _CRUFT = (LABELS.index(label) for label in ("appeal", "body", "cruft"))
+
+
+def _label_order(estimator: Any) -> list[int]:
+    return [list(estimator.classes_).index(label) for label in LABELS]
+
+
+def _decide(estimator: Any, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
+    order = _label_order(estimator)
+    scores = estimator.predict_proba(blocks)[:, order]
+    return scores, (scores * estimator.weights_[order]).argmax(axis=1)
+
+
+def _tell_appeal_from_cruft(text: Any, document: Document, scores: np.ndarray,
+                            best: np.ndarray) -> None:
+    """The HTML model decides body or not; the text model decides appeal or cruft among the
+    other blocks, and splits their non-body score in its proportions (in place).
+
+    The HTML model learned appeal only where pages were labelled by hand: on the other training
+    pages every block outside the reference text is cruft, so it rarely says appeal. The text
+    model learned appeal from hand labels alone. Body decisions, and so ``body_text``, are the
+    HTML model's."""
+    other = np.flatnonzero(best != _BODY)
+    if not len(other):
+        return
+    kind, _ = _decide(text, from_paragraphs([document.blocks[i].text for i in other]).blocks)
+    weights = text.weights_[_label_order(text)]
+    best[other] = np.where(kind[:, _APPEAL] * weights[_APPEAL] > kind[:, _CRUFT] * weights[_CRUFT],
+                           _APPEAL, _CRUFT)
+    split = kind[:, [_APPEAL, _CRUFT]] / kind[:, [_APPEAL, _CRUFT]].sum(axis=1, keepdims=True)
+    scores[np.ix_(other, [_APPEAL, _CRUFT])] = (1 - scores[other, _BODY])[:, None] * split
 
 
 def sha256_of(path: Path) -> str:

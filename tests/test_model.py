@@ -1,6 +1,7 @@
 """Training, saving and loading, on a small corpus written for the tests (CI never retrains
 the shipped model)."""
 
+import copy
 import json
 import subprocess
 import sys
@@ -11,8 +12,19 @@ import pytest
 from fixture_corpus import write_corpus
 
 from classifier import classify
-from classifier.store import ModelIntegrityError, load_model, save_model, sha256_of
-from classifier.training import load_corpus, train_model
+from classifier.corpus import Page
+from classifier.documents import from_paragraphs
+from classifier.evaluation import evaluate_html_labels
+from classifier.htmlblocks import from_html
+from classifier.jobs import LABELS
+from classifier.store import (
+    ModelIntegrityError,
+    ParasiftModel,
+    load_model,
+    save_model,
+    sha256_of,
+)
+from classifier.training import Labelled, load_corpus, train_model
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +127,35 @@ def test_train_and_evaluate_from_the_command_line(corpus_file, tmp_path):
     report = json.loads(evaluated.stdout)
     assert report["text"]["paragraphs"] > 100 and 0 <= report["text"]["macro_f1"] <= 1
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_html_body_is_the_html_models_and_the_rest_is_told_apart_by_the_text_model(trained):
+    text = trained.estimators["text"]
+    html = copy.deepcopy(text)  # stands in for an HTML model: only its decisions matter here
+    html.weights_ = np.array([0.2, 0.2, 5.0])  # so that it says body less often than text does
+    model = ParasiftModel({"text": text, "html": html})
+    page = ("<body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+            "<p>The council approved the new bridge on Monday after a long debate.</p>"
+            "<p>Subscribe now for $1 a week and never miss a story.</p><p>Share</p></body>")
+    document = from_html(page)
+    order = [list(html.classes_).index(label) for label in LABELS]
+    html_best = (html.predict_proba(document.blocks)[:, order] * html.weights_[order]).argmax(1)
+    scores, best = model.decide(document)
+    body = LABELS.index("body")
+    assert ((best == body) == (html_best == body)).all()
+    pitch = document.texts.index("Subscribe now for $1 a week and never miss a story.")
+    assert LABELS[html_best[pitch]] == "cruft" and LABELS[best[pitch]] == "appeal"
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0)
+
+
+def test_html_mode_is_scored_on_the_blocks_the_hand_labels_line_up_with(trained, tmp_path):
+    labelled = [("Home", "cruft"), ("The council approved the new bridge on Monday.", "body"),
+                ("Subscribe now for $1 a week.", "appeal")]
+    page = tmp_path / "page.html"
+    page.write_text("<body><nav><a href='/'>Home</a></nav><p>Not in the labelled window.</p>"
+                    + "".join(f"<p>{text}</p>" for text, _ in labelled[1:]) + "</body>")
+    example = Labelled(from_paragraphs([text for text, _ in labelled]),
+                       [label for _, label in labelled], Page("p1", "example.com", page, "", ""))
+    report = evaluate_html_labels(trained, [example])
+    assert report["pages"] == 1 and report["blocks"] == 3
+    assert sum(row["support"] for row in report["labels"].values()) == 3
