@@ -91,12 +91,11 @@ class _Frame:
         self.block_tag = tag if self.is_block else parent_block_tag
 
 
-# Stands for an element whose subtree is skipped: it only needs popping at its "end" event.
-_SKIPPED = _Frame("", ())
-# Stand for an inline element without children (most links, spans, images): no block starts or
-# ends inside one, so nothing is flushed while it is on top and its tokens are never read.
-_LEAF = _Frame("", ())
-_LINK_LEAF = _Frame("a", ())
+# Stand for an element whose subtree is skipped, or an inline element without children (most
+# links, spans, images): no block starts or ends inside either, so nothing is flushed while one
+# is on top and its tokens are never read; it only needs popping at its "end" event.
+_INERT = _Frame("", ())
+_INERT_LINK = _Frame("a", ())
 
 
 def _frame(element: etree._Element, tag: str, parent: _Frame | None) -> _Frame:
@@ -148,13 +147,13 @@ class _Segmenter:
             if event == "start":
                 if not tag or tag in DROPPED_TAGS or _is_hidden(element):
                     walker.skip_subtree()
-                    self.stack.append(_SKIPPED)
+                    self.stack.append(_INERT)
                     continue
                 if len(self.stack) >= MAX_DEPTH:
                     raise InvalidInput(f"html is nested deeper than {MAX_DEPTH} elements",
                                        code="too_deep")
                 if tag not in BLOCK_TAGS and not len(element):
-                    frame = _LINK_LEAF if tag == "a" else _LEAF
+                    frame = _INERT_LINK if tag == "a" else _INERT
                 else:
                     frame = _frame(element, tag, self.stack[-1] if self.stack else None)
                 if frame.is_block:
