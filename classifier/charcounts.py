@@ -14,7 +14,7 @@ from functools import cache
 import numpy as np
 
 UPPER_CLASS = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0391-\u03a9\u0410-\u042f"  # Latin, Greek, Cyrillic
-_CLASSES = {
+_CLASSES = {name: re.compile(pattern) for name, pattern in {
     "letter": r"[^\W\d_]",
     "punctuation": r"[^\w\s]",
     "digit": r"\d",
@@ -22,7 +22,7 @@ _CLASSES = {
     "upper": f"[{UPPER_CLASS}]",
     "sentence_end": r"[.!?。！？]",
     "numeric": r"[\d\s.,:%/+-]",
-}
+}.items()}
 _BMP = 0x10000
 
 
@@ -31,8 +31,7 @@ def _tables() -> dict[str, np.ndarray]:
     """For each class, a boolean per code point of the Basic Multilingual Plane."""
     everything = "".join(map(chr, range(_BMP)))
     tables = {}
-    for name, pattern in _CLASSES.items():
-        member = re.compile(pattern)
+    for name, member in _CLASSES.items():
         # Each member becomes "\0" ("\0" itself is set apart first and checked on its own).
         marked = member.sub("\0", everything.replace("\0", "\1"))
         table = np.frombuffer(marked.encode("utf-32-le", "surrogatepass"), dtype=np.uint32) == 0
@@ -45,21 +44,25 @@ def _flags(codes: np.ndarray) -> dict[str, np.ndarray]:
     tables = _tables()
     flags = {name: table[np.minimum(codes, _BMP - 1)] for name, table in tables.items()}
     astral = np.flatnonzero(codes >= _BMP)  # emoji and rarer scripts: few, checked one by one
-    for name, pattern in _CLASSES.items():
-        member = re.compile(pattern)
+    for name, member in _CLASSES.items():
         flags[name][astral] = [bool(member.match(chr(code))) for code in codes[astral]]
     return flags
+
+
+def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of all ``texts``, each followed by a NUL, and each text's length."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    joined = "\0".join(texts) + "\0"
+    return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), lengths
 
 
 def class_counts(texts: list[str]) -> dict[str, np.ndarray]:
     """Per text: chars, letters, punctuation, digits, upper, capitalised (upper-case letters
     that start a word), words (whitespace-separated), sentence_breaks (end mark then a space)
     and numeric (characters of digits, spaces and number punctuation)."""
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    ends = np.cumsum(lengths + 1) - 1  # one separator after each text
+    codes, lengths = code_points(texts)
+    ends = np.cumsum(lengths + 1) - 1
     starts = ends - lengths
-    codes = np.frombuffer(("\0".join(texts) + "\0").encode("utf-32-le", "surrogatepass"),
-                          dtype=np.uint32)
     flags = _flags(codes)
     at_start = np.zeros(len(codes), dtype=bool)
     at_start[starts[lengths > 0]] = True

@@ -15,6 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from classifier.charcounts import code_points
+
 _SEPARATOR = 0  # code point between texts; an n-gram that spans it belongs to no text
 _SPACE = 32
 _MULTIPLIER = np.uint64(0x100000001B3)  # the 64-bit FNV prime
@@ -49,10 +51,8 @@ class HashedCharNgrams(TransformerMixin, BaseEstimator):
         # Padding with spaces gives a text's first and last word their edge n-grams, as
         # char_wb does; collapsing whitespace makes a line break count as a space.
         heads = [f" {' '.join(text[:self.head_chars].lower().split())} " for text in texts]
-        lengths = np.fromiter(map(len, heads), dtype=np.int64, count=len(heads))
-        joined = "\0".join(heads) + "\0"
-        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"),
-                              dtype=np.uint32).astype(np.uint64)
+        codes, lengths = code_points(heads)
+        codes = codes.astype(np.uint64)
         text_of = np.repeat(np.arange(len(heads)), lengths + 1)
         rows, columns = [], []
         low, high = self.ngram_range
