@@ -17,7 +17,7 @@ from classifier.jobs import LABELS
 from classifier.labeling import classify
 from classifier.store import ParasiftModel
 from classifier.textmetrics import word_prf
-from classifier.training import Corpus, Labelled, flatten, hand_labels_on
+from classifier.training import Corpus, Labelled, flatten
 
 
 def label_scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def evaluate_documents(model: ParasiftModel, examples: list[Labelled]) -> dict[s
 def evaluate_html_labels(model: ParasiftModel, examples: list[Labelled]) -> dict[str, Any]:
     """Three-label scores in HTML mode: each labelled document's page is cut into HTML blocks
     and labelled; its hand labels are carried to the blocks whose text lines up with a
-    labelled paragraph (``hand_labels_on``), and only those blocks are scored."""
+    labelled paragraph (``Labelled.labels_on``), and only those blocks are scored."""
     truth: list[str] = []
     predicted: list[str] = []
     pages = 0
@@ -57,8 +57,7 @@ def evaluate_html_labels(model: ParasiftModel, examples: list[Labelled]) -> dict
             document = from_html(example.page.html())
         except InvalidInput:
             continue
-        hand = hand_labels_on(document.texts, [{"text": text, "label": label} for text, label
-                                               in zip(example.document.texts, example.labels)])
+        hand = example.labels_on(document.texts)
         pages += 1
         for known, best in zip(hand, model.decide(document)[1]):
             if known:

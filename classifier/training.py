@@ -28,6 +28,16 @@ class Labelled:
     domain: str = ""
     id: str = ""
 
+    def labels_on(self, blocks: list[str]) -> list[str | None]:
+        """This document's hand labels carried over to the blocks of the same page, where the
+        texts line up; None elsewhere."""
+        found: list[str | None] = [None] * len(blocks)
+        matcher = difflib.SequenceMatcher(None, blocks, self.document.texts, autojunk=False)
+        for match in matcher.get_matching_blocks():
+            for offset in range(match.size):
+                found[match.a + offset] = self.labels[match.b + offset]
+        return found
+
 
 def flatten(examples: Iterable[Labelled]) -> tuple[list[Block], np.ndarray]:
     blocks: list[Block] = []
@@ -42,17 +52,7 @@ def page_id(labelled_doc: dict) -> str:
     return Path(labelled_doc["page"]).name.split(".")[0]
 
 
-def hand_labels_on(blocks: list[str], labelled: list[dict]) -> list[str | None]:
-    """Carry hand labels over to the blocks of the same page where the texts line up."""
-    found: list[str | None] = [None] * len(blocks)
-    matcher = difflib.SequenceMatcher(None, blocks, [p["text"] for p in labelled], autojunk=False)
-    for match in matcher.get_matching_blocks():
-        for offset in range(match.size):
-            found[match.a + offset] = labelled[match.b + offset]["label"]
-    return found
-
-
-def page_labels(page: Page, document: Document, hand: list[dict] | None) -> list[str]:
+def page_labels(page: Page, document: Document, hand: Labelled | None) -> list[str]:
     """Hand labels where the page was labelled; elsewhere body where the block aligns with the
     reference text, and cruft otherwise.
 
@@ -65,10 +65,10 @@ def page_labels(page: Page, document: Document, hand: list[dict] | None) -> list
     guessed = np.where(body, "body", "cruft")
     if hand is None:
         return list(guessed)
-    return [known or guess for known, guess in zip(hand_labels_on(texts, hand), guessed)]
+    return [known or guess for known, guess in zip(hand.labels_on(texts), guessed)]
 
 
-def html_examples(pages: list[Page], hand_by_page: dict[str, list[dict]]) -> list[Labelled]:
+def html_examples(pages: list[Page], hand_by_page: dict[str, Labelled]) -> list[Labelled]:
     examples = []
     for page in pages:
         try:
@@ -139,8 +139,6 @@ def train_model(corpus: Corpus) -> ParasiftModel:
             raise InvalidInput(f"unknown labels {sorted(unknown)}; use {', '.join(LABELS)}")
     estimators = {"text": fit(corpus.labelled, markup=False)}
     if corpus.pages:
-        hand = {ex.page.id: [{"text": t, "label": label} for t, label
-                             in zip(ex.document.texts, ex.labels)]
-                for ex in corpus.labelled if ex.page}
+        hand = {ex.page.id: ex for ex in corpus.labelled if ex.page}
         estimators["html"] = fit(html_examples(corpus.pages, hand), markup=True)
     return ParasiftModel(estimators)
