@@ -34,10 +34,10 @@ def _is_long(text: str, n_words: int) -> bool:
     return n_words >= LONG_WORDS and bool(_SENTENCE_END.search(text))
 
 
-def _own_features(blocks: list[Block], texts: list[str], words: list[list[str]]) -> np.ndarray:
+def _own_features(blocks: list[Block], texts: list[str], words: list[list[str]],
+                  n_words: np.ndarray) -> np.ndarray:
     counts = class_counts(texts)
     n_chars = np.maximum(counts["chars"], 1)
-    n_words = np.array([len(w) for w in words], dtype=float)
     cues = np.array([cue_counts(w) for w in words], dtype=float).reshape(-1, 2)
     share = 1 / np.maximum(n_words, 1)
     word_chars = np.array([sum(map(len, w)) for w in words], dtype=float)
@@ -135,7 +135,7 @@ def _compute_document_features(document: Document) -> np.ndarray:
              for block in document.blocks]
     words = [_words(text) for text in texts]
     n_words = np.array([len(w) for w in words], dtype=float)
-    own = _own_features(document.blocks, texts, words)
+    own = _own_features(document.blocks, texts, words, n_words)
     n = len(texts)
     index = np.arange(n, dtype=float)
     long = np.array([_is_long(t, len(w)) for t, w in zip(texts, words)])
