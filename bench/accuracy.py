@@ -32,11 +32,13 @@ from threadpoolctl import threadpool_limits
 
 from bench.extractors import (
     COMPETITORS,
+    BatchExtractor,
     HtmlExtractor,
     Labeller,
     justext_labels,
     keep_everything,
     parasift_html,
+    parasift_html_batches,
     parasift_labels,
     version_of,
 )
@@ -47,6 +49,7 @@ from classifier.training import load_corpus
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 BASELINE = "keep everything"  # no real work to time
+BATCH = 20  # pages per call in the batched run: a worker's batch, parasift.classify_batch
 
 
 @dataclass
@@ -179,13 +182,34 @@ def _snippet_share(texts: Sequence[str], cases: Sequence[HtmlCase], wanted: bool
 
 def run_html(system: str, extract: HtmlExtractor, cases: list[HtmlCase]) -> HtmlScore:
     _timed(extract, cases[0].html)  # warm-up: lazy imports and caches are not per-page cost
-    texts, seconds, errors = [], 0.0, 0
+    texts, seconds = [], 0.0
     for case in cases:
         text, elapsed = _timed(extract, case.html)
-        errors += text is None
-        texts.append(text or "")
+        texts.append(text)
         seconds += elapsed
+    return html_score(system, texts, seconds, cases)
+
+
+def run_html_batches(system: str, extract: BatchExtractor, cases: list[HtmlCase],
+                     size: int) -> HtmlScore:
+    """``run_html`` for an extractor that takes ``size`` pages per call."""
+    _timed(extract, [case.html for case in cases[:size]])
+    texts: list[str | None] = []
+    seconds = 0.0
+    for start in range(0, len(cases), size):
+        chunk = cases[start:start + size]
+        found, elapsed = _timed(extract, [case.html for case in chunk])
+        texts += found if found is not None else [None] * len(chunk)
+        seconds += elapsed
+    return html_score(system, texts, seconds, cases)
+
+
+def html_score(system: str, found: list[str | None], seconds: float,
+               cases: list[HtmlCase]) -> HtmlScore:
+    """Scores of the texts a system found (None where it failed) in ``seconds`` in all."""
+    texts = [text or "" for text in found]
     scores = [word_prf(text, case.reference) for text, case in zip(texts, cases, strict=True)]
+    errors = sum(text is None for text in found)
     return HtmlScore(
         system=system,
         precision=sum(s[0] for s in scores) / len(scores),
@@ -246,6 +270,12 @@ def run_dataset(dataset: Dataset, model: Any | None) -> tuple[list[HtmlScore], l
             html_scores.append(run_html(system, extract, dataset.pages))
             _progress(f"{dataset.name} html {system}: F1 {html_scores[-1].f1:.3f}, "
                       f"{html_scores[-1].pages_per_s:.1f} pages/s")
+        if model:
+            html_scores.insert(1, run_html_batches(
+                f"parasift, {BATCH} pages per call", parasift_html_batches(model),
+                dataset.pages, BATCH))
+            _progress(f"{dataset.name} html {html_scores[1].system}: F1 {html_scores[1].f1:.3f}, "
+                      f"{html_scores[1].pages_per_s:.1f} pages/s")
     if dataset.docs:
         for system, label in text_systems.items():
             text_scores.append(run_text(system, label, dataset.docs))
@@ -344,7 +374,9 @@ NOTES = """## How this is measured
   favor_precision=False)`; readability-lxml `Document(html).summary()` then its text (line breaks
   kept between blocks); jusText with the **English** stoplist, non-boilerplate paragraphs;
   boilerpy3 `ArticleExtractor`; resiliparse `extract_plain_text(main_content=True)`; parasift
-  `classify({"html": ...})["body_text"]`.
+  `classify({"html": ...})["body_text"]`, and in the batched row
+  `classify_many([{"html": ...}, ...])` on 20 pages per call (timed per call, as a worker runs a
+  `parasift.classify_batch` task); its texts are scored like the others'.
 - Text mode: each system labels the given paragraphs. jusText gets each paragraph wrapped in `<p>`:
   good -> body, everything else -> cruft (it has no appeal label, so its appeal F1 is 0 and counts
   in its macro-F1). *keep everything* labels every paragraph body. Macro-F1 over the three labels

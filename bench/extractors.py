@@ -24,6 +24,7 @@ from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 from resiliparse.parse.html import HTMLTree
 
 HtmlExtractor = Callable[[bytes], str]
+BatchExtractor = Callable[[list[bytes]], list[str | None]]  # None: that page failed
 Labeller = Callable[[list[str]], list[str]]
 
 # Elements after which a reader sees a line break; lxml's text_content() would glue
@@ -104,6 +105,16 @@ def parasift_html(model: Any) -> HtmlExtractor:
 
     def extract(html: bytes) -> str:
         return _checked(classify({"html": html}, model))["body_text"]
+    return extract
+
+
+def parasift_html_batches(model: Any) -> BatchExtractor:
+    """parasift's HTML mode on many pages per call (``classify_many``)."""
+    from classifier import classify_many
+
+    def extract(pages: list[bytes]) -> list[str | None]:
+        results = classify_many([{"html": html} for html in pages], model)
+        return [result.get("body_text") for result in results]
     return extract
 
 

@@ -29,8 +29,9 @@ def _paragraphs(document: Document, scores: np.ndarray, best: np.ndarray) -> lis
     ]
 
 
-def _result(job: Job, document: Document, model: ParasiftModel, started: float) -> dict[str, Any]:
-    paragraphs = _paragraphs(document, *model.decide(document))
+def _result(job: Job, document: Document, decision: tuple[np.ndarray, np.ndarray],
+            model: ParasiftModel, started: float) -> dict[str, Any]:
+    paragraphs = _paragraphs(document, *decision)
     counts = Counter(paragraph["label"] for paragraph in paragraphs)
     return {
         "id": job.id,
@@ -59,21 +60,33 @@ def read_document(job: Job, limits: Limits) -> Document:
     return document
 
 
+def _read(message: Any, limits: Limits) -> tuple[Job, Document] | dict[str, Any]:
+    """The job and its document, or the error result that answers it."""
+    try:
+        job = read_job(message, limits)
+        return job, read_document(job, limits)
+    except InvalidInput as error:
+        return error_result(job_id_of(message), error)
+
+
 def classify(message: Any, model: ParasiftModel | None = None,
              limits: Limits | None = None) -> dict[str, Any]:
     """Label every paragraph of one job. Bad input gives an error result, never an exception."""
-    started = time.perf_counter()
-    limits = limits or Limits.from_env()
-    try:
-        job = read_job(message, limits)
-        document = read_document(job, limits)
-    except InvalidInput as error:
-        return error_result(job_id_of(message), error)
-    model = model or default_model()
-    return _result(job, document, model, started)
+    return classify_many([message], model, limits)[0]
 
 
 def classify_many(messages: list[Any], model: ParasiftModel | None = None,
                   limits: Limits | None = None) -> list[dict[str, Any]]:
+    """``classify`` for each message, results in order. The model scores the documents together,
+    which is several times faster than one by one (see ``ParasiftModel.decide_many``); each
+    result's ``elapsed_ms`` counts from the start of the call."""
+    started = time.perf_counter()
+    limits = limits or Limits.from_env()
+    read = [_read(message, limits) for message in messages]
+    documents = [item[1] for item in read if isinstance(item, tuple)]
+    if not documents:  # bad input alone is answered without loading a model
+        return [item for item in read if isinstance(item, dict)]
     model = model or default_model()
-    return [classify(message, model, limits) for message in messages]
+    decisions = iter(model.decide_many(documents))
+    return [_result(*item, next(decisions), model, started) if isinstance(item, tuple) else item
+            for item in read]

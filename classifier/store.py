@@ -4,6 +4,7 @@ matches the manifest written beside it; the manifest also records version, data 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import pickle
@@ -54,12 +55,48 @@ class ParasiftModel:
 
     def decide(self, document: Document) -> tuple[np.ndarray, np.ndarray]:
         """Scores in ``LABELS`` order, and each block's label as an index into ``LABELS``."""
-        estimator = self.estimator_for(document)
-        scores, best = _decide(estimator, document.blocks)
-        text = self.estimators["text"]
-        if estimator is not text:
-            _tell_appeal_from_cruft(text, document, scores, best)
-        return scores, best
+        return self.decide_many([document])[0]
+
+    def decide_many(self, documents: list[Document]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``decide`` for each document, with the documents of a kind scored together.
+
+        A call to the estimators has a fixed cost (scikit-learn's checks, the feature union,
+        the second pass) as large as the work on a page of a few hundred blocks; one call over
+        many documents pays it once. Features never cross a document's edge, so every document
+        gets the labels it would get alone."""
+        decisions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for numbers in _together(documents, self.estimator_for):
+            group = [documents[number] for number in numbers]
+            estimator = self.estimator_for(group[0])
+            blocks = [block for document in group for block in document.blocks]
+            scores, best = _decide(estimator, blocks)
+            text = self.estimators["text"]
+            if estimator is not text:
+                _tell_appeal_from_cruft(text, blocks, scores, best)
+            ends = np.cumsum([len(document) for document in group])[:-1]
+            for number, *decision in zip(numbers, np.split(scores, ends), np.split(best, ends)):
+                decisions[number] = (decision[0], decision[1])
+        return [decisions[number] for number in range(len(documents))]
+
+
+# Rows scored in one call at most: bounds the feature matrices of a large batch.
+BLOCKS_PER_CALL = 20_000
+
+
+def _together(documents: list[Document], estimator_for: Any) -> list[list[int]]:
+    """Positions of the documents, grouped by the estimator that scores them, each group cut
+    to at most ``BLOCKS_PER_CALL`` blocks (a larger document goes alone)."""
+    groups: dict[int, list[list[int]]] = {}
+    sizes: dict[int, int] = {}
+    for number, document in enumerate(documents):
+        key = id(estimator_for(document))
+        runs = groups.setdefault(key, [[]])
+        if runs[-1] and sizes[key] + len(document) > BLOCKS_PER_CALL:
+            runs.append([])
+            sizes[key] = 0
+        runs[-1].append(number)
+        sizes[key] = sizes.get(key, 0) + len(document)
+    return [numbers for runs in groups.values() for numbers in runs]
 
 
 _APPEAL, _BODY, _CRUFT = (LABELS.index(label) for label in ("appeal", "body", "cruft"))
@@ -75,7 +112,7 @@ def _decide(estimator: Any, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray
     return scores, (scores * estimator.weights_[order]).argmax(axis=1)
 
 
-def _tell_appeal_from_cruft(text: Any, document: Document, scores: np.ndarray,
+def _tell_appeal_from_cruft(text: Any, blocks: list[Block], scores: np.ndarray,
                             best: np.ndarray) -> None:
     """The HTML model decides body or not; the text model decides appeal or cruft among the
     other blocks, and splits their non-body score in its proportions (in place).
@@ -87,7 +124,10 @@ def _tell_appeal_from_cruft(text: Any, document: Document, scores: np.ndarray,
     other = np.flatnonzero(best != _BODY)
     if not len(other):
         return
-    kind, _ = _decide(text, from_paragraphs([document.blocks[i].text for i in other]).blocks)
+    # Each page's other blocks become one text document, read as the text model reads one.
+    pages = itertools.groupby((blocks[i] for i in other), key=lambda block: block.doc)
+    texts = [from_paragraphs([block.text for block in page]).blocks for _, page in pages]
+    kind, _ = _decide(text, list(itertools.chain.from_iterable(texts)))
     weights = text.weights_[_label_order(text)]
     best[other] = np.where(kind[:, _APPEAL] * weights[_APPEAL] > kind[:, _CRUFT] * weights[_CRUFT],
                            _APPEAL, _CRUFT)

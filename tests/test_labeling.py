@@ -6,7 +6,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from classifier import LABELS, classify, default_model
+from classifier import LABELS, classify, classify_many, default_model, store
 from classifier.schemas import load_schema
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -79,3 +79,22 @@ def test_paragraph_and_paragraph_count_limits_give_too_large():
 def test_error_results_keep_the_job_id():
     assert classify({"id": "bad-1", "text": 3})["id"] == "bad-1"
     assert json.loads(json.dumps(classify({"id": 9, "html": ""})))["id"] == "9"
+
+
+def _without_elapsed(result: dict) -> dict:
+    return {key: value for key, value in result.items() if key != "elapsed_ms"}
+
+
+@pytest.mark.parametrize("blocks_per_call", [20_000, 25])
+def test_a_batch_gives_each_job_the_result_it_gets_alone(monkeypatch, blocks_per_call):
+    page, text = (FIXTURES / "article.html").read_bytes(), (FIXTURES / "article.txt").read_text()
+    jobs = [{"id": "h1", "html": page}, {"id": "t1", "text": text}, {"text": ""},
+            {"id": "p1", "paragraphs": ["Menu", "Subscribe now", "A sentence of the story."]},
+            "{broken", {"id": "h2", "html": page.replace(b"levees", b"dykes")},
+            {"id": "t2", "text": text.split("\n\n", 3)[-1]}]
+    alone = [_without_elapsed(classify(job)) for job in jobs]
+    monkeypatch.setattr(store, "BLOCKS_PER_CALL", blocks_per_call)
+    together = [_without_elapsed(result) for result in classify_many(jobs)]
+    assert together == alone
+    assert [result["status"] for result in together] == ["ok", "ok", "error", "ok", "error",
+                                                          "ok", "ok"]

@@ -19,7 +19,7 @@ from celery import Task
 from celery.exceptions import Reject, SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import worker_init, worker_ready
 
-from classifier import InvalidInput, classify, default_model
+from classifier import InvalidInput, classify, classify_many, default_model
 from classifier.jobs import error_result, job_id_of
 from classifier.limits import Limits
 from worker import ledger
@@ -73,19 +73,30 @@ def failure(job: Any, code: str, message: str) -> dict[str, Any]:
 def classify_all(jobs: list[Any]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     try:
+        try:
+            return classify_many(jobs, default_model(), limits())
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:  # a bug, not the jobs' fault: one by one, only the job at fault fails
+            log.exception("classifying a batch of %d jobs failed; trying them one by one",
+                          len(jobs))
         for job in jobs:
-            try:
-                results.append(classify(job, default_model(), limits()))
-            except SoftTimeLimitExceeded:
-                raise
-            except Exception as error:  # a bug, not the job's fault: answer and dead-letter
-                log.exception("classifying job %r failed", job_id_of(job))
-                results.append(failure(job, "internal_error", f"{type(error).__name__}: {error}"))
+            results.append(classify_one(job))
     except SoftTimeLimitExceeded:
         # The rest of a batch would run into the hard limit too: answer them all now.
         results += [failure(job, "time_limit", "the task's soft time limit was reached")
                     for job in jobs[len(results):]]
     return results
+
+
+def classify_one(job: Any) -> dict[str, Any]:
+    try:
+        return classify(job, default_model(), limits())
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as error:  # a bug, not the job's fault: answer and dead-letter
+        log.exception("classifying job %r failed", job_id_of(job))
+        return failure(job, "internal_error", f"{type(error).__name__}: {error}")
 
 
 def worker_lost(task_id: str | None, jobs: list[Any]) -> list[dict[str, Any]] | None:
