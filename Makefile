@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
 
 train: $(STAMP)
-	$(BIN)/parasift train ../shared/data -o classifier/models/default
+	$(BIN)/parasift train ../shared/data classifier/labels/wcxb-dev-extra.jsonl -o classifier/models/default
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

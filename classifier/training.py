@@ -4,6 +4,7 @@ body from the rest."""
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,27 +107,51 @@ def _labelled_docs(path: Path, pages: dict[str, Page]) -> list[Labelled]:
     for doc in read_labelled(path):
         page = pages.get(page_id(doc)) if doc.get("page") else None
         domain = page.domain if page else domain_of(doc.get("url") or "")
-        examples.append(Labelled(from_paragraphs([p["text"] for p in doc["paragraphs"]]),
-                                 [p["label"] for p in doc["paragraphs"]], page, domain,
+        if "paragraphs" in doc:
+            texts = [paragraph["text"] for paragraph in doc["paragraphs"]]
+            labels = [paragraph["label"] for paragraph in doc["paragraphs"]]
+        else:
+            texts, labels = _window_of(page, doc, path), doc["labels"]
+        examples.append(Labelled(from_paragraphs(texts), labels, page, domain,
                                  str(doc.get("id", ""))))
     return examples
 
 
+def _window_of(page: Page | None, doc: dict, path: Path) -> list[str]:
+    """The texts that a labels-only line labels: blocks ``start:stop`` of its page, cut by this
+    segmenter, checked against the SHA-256 recorded when they were labelled."""
+    if page is None:
+        raise InvalidInput(f"{path}: page {doc.get('page')!r} not found; give the corpus folder "
+                           f"that holds it before this file")
+    start, stop = doc["blocks"]
+    texts = from_html(page.html()).texts[start:stop]
+    if window_digest(texts) != doc["sha256"] or len(texts) != len(doc["labels"]):
+        raise InvalidInput(f"{path}: page {page.id} no longer cuts into the blocks that were "
+                           f"labelled; label it again")
+    return texts
+
+
+def window_digest(texts: list[str]) -> str:
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()
+
+
 def load_corpus(paths: Iterable[Path]) -> Corpus:
-    """Labelled JSONL files, or folders laid out like ../shared/data (labeled/, wcxb-dev/)."""
-    labelled: list[Labelled] = []
-    pages: list[Page] = []
+    """Folders laid out like ../shared/data (labeled/, wcxb-dev/) and labelled JSONL files.
+
+    A JSONL line either carries its paragraphs (``{"paragraphs": [{"text", "label"}]}``) or only
+    labels for blocks of a page in a given folder (``{"page", "blocks": [start, stop], "sha256",
+    "labels"}``), so that labels for pages we may not copy can live in a repository."""
+    paths = list(paths)
     for path in paths:
-        if path.is_dir():
-            found = read_pages(path / "wcxb-dev") if (path / "wcxb-dev").is_dir() else []
-            by_id = {page.id: page for page in found}
-            pages += found
-            for jsonl in sorted((path / "labeled").glob("*.jsonl")):
-                labelled += _labelled_docs(jsonl, by_id)
-        elif path.is_file():
-            labelled += _labelled_docs(path, {})
-        else:
+        if not path.exists():
             raise FileNotFoundError(f"no corpus at {path}")
+    pages = [page for path in paths if (path / "wcxb-dev").is_dir()
+             for page in read_pages(path / "wcxb-dev")]
+    by_id = {page.id: page for page in pages}
+    files = [jsonl for path in paths if path.is_dir()
+             for jsonl in sorted((path / "labeled").glob("*.jsonl"))]
+    files += [path for path in paths if path.is_file()]
+    labelled = [example for jsonl in files for example in _labelled_docs(jsonl, by_id)]
     return Corpus(labelled, pages)
 
 

@@ -14,6 +14,7 @@ from fixture_corpus import write_corpus
 from classifier import classify
 from classifier.corpus import Page
 from classifier.documents import from_paragraphs
+from classifier.errors import InvalidInput
 from classifier.evaluation import evaluate_html_labels
 from classifier.htmlblocks import from_html
 from classifier.jobs import LABELS
@@ -24,7 +25,7 @@ from classifier.store import (
     save_model,
     sha256_of,
 )
-from classifier.training import Labelled, load_corpus, train_model
+from classifier.training import Labelled, load_corpus, train_model, window_digest
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +160,46 @@ def test_html_mode_is_scored_on_the_blocks_the_hand_labels_line_up_with(trained,
     report = evaluate_html_labels(trained, [example])
     assert report["pages"] == 1 and report["blocks"] == 3
     assert sum(row["support"] for row in report["labels"].values()) == 3
+
+
+def _wcxb_folder(root: Path) -> Path:
+    """One page in the layout of ../shared/data: wcxb-dev/{metadata.json, html/, ground-truth/}."""
+    pages = root / "wcxb-dev"
+    (pages / "html").mkdir(parents=True)
+    (pages / "ground-truth").mkdir()
+    (pages / "metadata.json").write_text(json.dumps({"files": {"p1": {"domain": "a.example"}}}))
+    (pages / "html" / "p1.html").write_text(
+        "<html><body><nav><a href='/'>Home</a></nav><h1>River towns brace</h1>"
+        "<p>The river rose overnight.</p><p>Subscribe for $1</p></body></html>")
+    (pages / "ground-truth" / "p1.json").write_text(json.dumps(
+        {"ground_truth": {"main_content": "The river rose overnight.", "title": "River"}}))
+    return root
+
+
+def _labels_only(path: Path, texts: list[str], labels: list[str]) -> Path:
+    path.write_text(json.dumps({"id": "extra-p1", "page": "wcxb-dev/html/p1.html.gz",
+                                "blocks": [1, 1 + len(labels)], "sha256": window_digest(texts),
+                                "labels": labels}) + "\n")
+    return path
+
+
+def test_labels_only_lines_take_their_texts_from_the_page(tmp_path):
+    folder = _wcxb_folder(tmp_path / "data")
+    labels = _labels_only(tmp_path / "extra.jsonl",
+                          ["River towns brace", "The river rose overnight.", "Subscribe for $1"],
+                          ["body", "body", "appeal"])
+    [example] = load_corpus([folder, labels]).labelled
+    assert example.document.texts == ["River towns brace", "The river rose overnight.",
+                                      "Subscribe for $1"]
+    assert (example.labels, example.page.id, example.domain) == (
+        ["body", "body", "appeal"], "p1", "a.example")
+
+
+def test_labels_only_lines_for_blocks_that_changed_are_refused(tmp_path):
+    folder = _wcxb_folder(tmp_path / "data")
+    labels = _labels_only(tmp_path / "extra.jsonl", ["River towns", "The river rose.", "Sub"],
+                          ["body", "body", "appeal"])
+    with pytest.raises(InvalidInput, match="label it again"):
+        load_corpus([folder, labels])
+    with pytest.raises(InvalidInput, match="not found"):
+        load_corpus([labels])
