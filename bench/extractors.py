@@ -85,9 +85,9 @@ def version_of(system: str) -> str:
     """The installed version of a system (its name here is its distribution's name); for
     parasift also its model's, which is what the figures depend on."""
     try:
-        if system == "parasift":
+        if system.startswith("parasift"):  # also its batched row
             from classifier import default_model
-            return f"{version(system)}, model {default_model().info['version']}"
+            return f"{version('parasift')}, model {default_model().info['version']}"
         return version(system)
     except PackageNotFoundError:
         return "?"

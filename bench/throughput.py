@@ -1,9 +1,11 @@
 """Throughput and latency of parasift through Redis and Celery, against in-process classification
 measured in the same run: ``python -m bench.throughput`` (writes bench/results/throughput.md).
 
-- articles/s in-process (one process) and through the queue with 1 and 2 worker pool
-  processes, sending one ``parasift.classify`` task per article or ``parasift.classify_batch``
-  tasks; the clock runs from the first send to the last result;
+- articles/s in-process (one process; one job per call, or a batch per ``classify_many`` call)
+  and through the queue with 1 and 2 worker pool processes, sending one ``parasift.classify``
+  task per article or ``parasift.classify_batch`` tasks; the clock runs from the first send to
+  the last result; each queue rate is given as a share of the in-process rate with the same
+  jobs per call;
 - p50/p99 latency of single small jobs sent at a steady half of the measured capacity, from
   the send to the result's entry in the results stream (its id is Redis's clock in ms);
 - peak resident memory (VmHWM) of each worker's processes.
@@ -36,15 +38,16 @@ from worker.testing import service_env, variants
 RESULTS = Path(__file__).parent / "results" / "throughput.md"
 
 
-def in_process_rate(jobs: list[dict[str, Any]]) -> float:
-    """The best of two runs: the share of it reached through the queue is then not flattered."""
+def in_process_rate(jobs: list[dict[str, Any]], batch_size: int) -> float:
+    """The best of two runs, ``batch_size`` jobs per call (``classifier.classify_many``): the
+    share of it reached through the queue is then not flattered."""
     model = classifier.default_model()
     classifier.classify(jobs[0], model)  # warm caches, as a running worker would have them
     rates = []
     for _ in range(2):
         started = time.perf_counter()
-        for job in jobs:
-            classifier.classify(job, model)
+        for start in range(0, len(jobs), batch_size):
+            classifier.classify_many(jobs[start:start + batch_size], model)
         rates.append(len(jobs) / (time.perf_counter() - started))
     return max(rates)
 
@@ -173,18 +176,20 @@ def burst(count: int, batch_size: int) -> str:
 
 def measure(count: int, batch_size: int, latency_jobs: int) -> tuple[list[list[str]], str]:
     jobs = variants(count, "bench")
-    base = in_process_rate(jobs)
-    rows = [["in-process, 1 process", "-", f"{base:.1f}", "100%", "-", "-"]]
+    sizes = {"single": 1, f"batch of {batch_size}": batch_size}
+    base = {label: in_process_rate(jobs, size) for label, size in sizes.items()}
+    rows = [["in-process, 1 process", label, f"{rate:.1f}", "100%", "-", "-"]
+            for label, rate in base.items()]
     env = service_env("")  # no broker configured: a fresh embedded Redis per configuration
     capacity = 0.0
     with open(os.devnull, "wb") as log:
         for processes in (1, 2):
             with LocalService(concurrency=processes, environ=env, log=log) as service:
                 queue_rate(service, jobs[:20], 1)  # warm up every pool process
-                for label, size in (("single", 1), (f"batch of {batch_size}", batch_size)):
+                for label, size in sizes.items():
                     rate = queue_rate(service, variants(count, f"{label}-{processes}"), size)
                     rows.append([f"Redis + Celery, {processes} pool process(es)", label,
-                                 f"{rate:.1f}", f"{rate / base:.0%}", "", ""])
+                                 f"{rate:.1f}", f"{rate / base[label]:.0%}", "", ""])
                 main_mb, pool_mb = peak_rss_mb(service)
                 rows[-1][4:] = [f"{main_mb:.0f}", f"{pool_mb:.0f}"]
                 rows[-2][4:] = rows[-1][4:]

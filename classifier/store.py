@@ -117,10 +117,10 @@ def _tell_appeal_from_cruft(text: Any, blocks: list[Block], scores: np.ndarray,
     """The HTML model decides body or not; the text model decides appeal or cruft among the
     other blocks, and splits their non-body score in its proportions (in place).
 
-    The HTML model learned appeal only where pages were labelled by hand: on the other training
-    pages every block outside the reference text is cruft, so it rarely says appeal. The text
-    model learned appeal from hand labels alone. Body decisions, and so ``body_text``, are the
-    HTML model's."""
+    The HTML model also learns from the blocks outside each page's hand-labelled stretch, all
+    called cruft, appeals among them; the text model learned from hand labels alone and finds
+    more of the appeals (held-out HTML-mode appeal F1 0.572 against 0.479, model 0.5.0). Body
+    decisions, and so ``body_text``, are the HTML model's."""
     other = np.flatnonzero(best != _BODY)
     if not len(other):
         return
