@@ -64,18 +64,19 @@ class ParasiftModel:
         the second pass) as large as the work on a page of a few hundred blocks; one call over
         many documents pays it once. Features never cross a document's edge, so every document
         gets the labels it would get alone."""
+        text = self.estimators["text"]
         decisions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for numbers in _together(documents, self.estimator_for):
             group = [documents[number] for number in numbers]
             estimator = self.estimator_for(group[0])
             blocks = [block for document in group for block in document.blocks]
             scores, best = _decide(estimator, blocks)
-            text = self.estimators["text"]
             if estimator is not text:
                 _tell_appeal_from_cruft(text, blocks, scores, best)
             ends = np.cumsum([len(document) for document in group])[:-1]
-            for number, *decision in zip(numbers, np.split(scores, ends), np.split(best, ends)):
-                decisions[number] = (decision[0], decision[1])
+            for number, own_scores, own_best in zip(numbers, np.split(scores, ends),
+                                                    np.split(best, ends)):
+                decisions[number] = (own_scores, own_best)
         return [decisions[number] for number in range(len(documents))]
 
 

@@ -168,3 +168,14 @@ def test_a_soft_limit_not_below_the_hard_one_leaves_the_hard_one_in_charge() -> 
 
     assert limits("5", "10") == (5, 10)
     assert limits("10", "10") == (None, 10)
+
+
+def test_a_batch_that_raises_is_answered_job_by_job(monkeypatch) -> None:
+    from worker import tasks
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in batch scoring")
+
+    monkeypatch.setattr(tasks, "classify_many", broken)
+    results = tasks.classify_all([{"id": "a", "text": "One.\n\nTwo."}, "{broken"])
+    assert [(r["status"], r.get("id")) for r in results] == [("ok", "a"), ("error", None)]
