@@ -268,14 +268,12 @@ def run_dataset(dataset: Dataset, model: Any | None) -> tuple[list[HtmlScore], l
     if dataset.pages:
         for system, extract in html_systems.items():
             html_scores.append(run_html(system, extract, dataset.pages))
-            _progress(f"{dataset.name} html {system}: F1 {html_scores[-1].f1:.3f}, "
-                      f"{html_scores[-1].pages_per_s:.1f} pages/s")
-        if model:
-            html_scores.insert(1, run_html_batches(
-                f"parasift, {BATCH} pages per call", parasift_html_batches(model),
-                dataset.pages, BATCH))
-            _progress(f"{dataset.name} html {html_scores[1].system}: F1 {html_scores[1].f1:.3f}, "
-                      f"{html_scores[1].pages_per_s:.1f} pages/s")
+            _html_progress(dataset, html_scores[-1])
+        if model:  # the batched row goes beside parasift's own
+            batched = run_html_batches(f"parasift, {BATCH} pages per call",
+                                       parasift_html_batches(model), dataset.pages, BATCH)
+            html_scores.insert(1, batched)
+            _html_progress(dataset, batched)
     if dataset.docs:
         for system, label in text_systems.items():
             text_scores.append(run_text(system, label, dataset.docs))
@@ -285,6 +283,11 @@ def run_dataset(dataset: Dataset, model: Any | None) -> tuple[list[HtmlScore], l
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _html_progress(dataset: Dataset, score: HtmlScore) -> None:
+    _progress(f"{dataset.name} html {score.system}: F1 {score.f1:.3f}, "
+              f"{score.pages_per_s:.1f} pages/s")
 
 
 # ---------------------------------------------------------------- reporting

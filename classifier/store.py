@@ -127,8 +127,9 @@ def _tell_appeal_from_cruft(text: Any, blocks: list[Block], scores: np.ndarray,
         return
     # Each page's other blocks become one text document, read as the text model reads one.
     pages = itertools.groupby((blocks[i] for i in other), key=lambda block: block.doc)
-    texts = [from_paragraphs([block.text for block in page]).blocks for _, page in pages]
-    kind, _ = _decide(text, list(itertools.chain.from_iterable(texts)))
+    as_text = [block for _, page in pages
+               for block in from_paragraphs([other_block.text for other_block in page]).blocks]
+    kind, _ = _decide(text, as_text)
     weights = text.weights_[_label_order(text)]
     best[other] = np.where(kind[:, _APPEAL] * weights[_APPEAL] > kind[:, _CRUFT] * weights[_CRUFT],
                            _APPEAL, _CRUFT)
