@@ -42,7 +42,8 @@ def _tables() -> dict[str, np.ndarray]:
 
 def _flags(codes: np.ndarray) -> dict[str, np.ndarray]:
     tables = _tables()
-    flags = {name: table[np.minimum(codes, _BMP - 1)] for name, table in tables.items()}
+    in_bmp = np.minimum(codes, _BMP - 1)
+    flags = {name: table[in_bmp] for name, table in tables.items()}
     astral = np.flatnonzero(codes >= _BMP)  # emoji and rarer scripts: few, checked one by one
     for name, member in _CLASSES.items():
         flags[name][astral] = [bool(member.match(chr(code))) for code in codes[astral]]

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(eq=False)
@@ -46,7 +45,9 @@ class Document:
 
 
 def collapse_whitespace(text: str) -> str:
-    return _WHITESPACE.sub(" ", text).strip()
+    # str.split() knows the same whitespace as the regular expression ``\s`` (both ask
+    # str.isspace), at a fraction of the cost: this runs for every text node of a page.
+    return " ".join(text.split())
 
 
 def from_text(text: str) -> Document:

@@ -36,5 +36,5 @@ condividi stampa commenti cerca leggi
 
 def cue_counts(words: list[str]) -> tuple[int, int]:
     """How many of ``words`` (lower-cased) are pitch cues and how many are furniture cues."""
-    return (sum(word in APPEAL_CUES for word in words),
-            sum(word in FURNITURE_CUES for word in words))
+    return (sum(map(APPEAL_CUES.__contains__, words)),
+            sum(map(FURNITURE_CUES.__contains__, words)))

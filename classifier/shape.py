@@ -41,9 +41,6 @@ def _own_features(blocks: list[Block], texts: list[str], words: list[list[str]],
     cues = np.array([cue_counts(w) for w in words], dtype=float).reshape(-1, 2)
     share = 1 / np.maximum(n_words, 1)
     word_chars = np.array([sum(map(len, w)) for w in words], dtype=float)
-    # Rare patterns: one search over the whole page, each hit credited to its block.
-    starts = np.cumsum([0] + [len(text) + 1 for text in texts])[:-1]
-    joined = "\0".join(texts)
     return np.column_stack([
         np.log1p(cues),
         cues * share[:, None],
@@ -56,7 +53,7 @@ def _own_features(blocks: list[Block], texts: list[str], words: list[list[str]],
         counts["capitalised"] / np.maximum(counts["words"], 1),
         [bool(_SENTENCE_END.search(text)) for text in texts],
         np.log1p(counts["sentence_breaks"]),
-        *(_found_in(pattern, joined, starts) for pattern in (_DATE, _TIME, _PRICE)),
+        *_found_in(texts, counts["digits"] > 0, (_DATE, _TIME, _PRICE)),
         (counts["numeric"] == counts["chars"]) & (counts["chars"] > 0),
         ["|" in text or "»" in text or "›" in text for text in texts],
         ["©" in text for text in texts],
@@ -66,24 +63,26 @@ def _own_features(blocks: list[Block], texts: list[str], words: list[list[str]],
     ]).astype(float)
 
 
-def _found_in(pattern: re.Pattern, joined: str, starts: np.ndarray) -> np.ndarray:
-    """Whether ``pattern`` matches in each text of ``joined`` (texts separated by NUL, which
-    none of the patterns can match across)."""
-    found = np.zeros(len(starts), dtype=bool)
-    hits = [match.start() for match in pattern.finditer(joined)]
-    found[np.searchsorted(starts, hits, side="right") - 1] = True
-    return found
+def _found_in(texts: list[str], has_digits: np.ndarray,
+              patterns: tuple[re.Pattern, ...]) -> list[np.ndarray]:
+    """For each pattern, which of ``texts`` it matches in. Every pattern needs a digit, so
+    only the few texts with digits are searched: joined by NUL (which no pattern can match
+    across), one search per pattern, each hit credited to its text."""
+    numbered = np.flatnonzero(has_digits)
+    joined = "\0".join(texts[i] for i in numbered)
+    starts = np.cumsum([0] + [len(texts[i]) + 1 for i in numbered])[:-1]
+    found = np.zeros((len(patterns), len(texts)), dtype=bool)
+    for row, pattern in enumerate(patterns):
+        hits = [match.start() for match in pattern.finditer(joined)]
+        found[row, numbered[np.searchsorted(starts, hits, side="right") - 1]] = True
+    return list(found)
 
 
 def _runs(flags: np.ndarray) -> np.ndarray:
     """For each position, the length of the run of equal flags it belongs to."""
-    lengths = np.zeros(len(flags))
-    start = 0
-    for end in range(1, len(flags) + 1):
-        if end == len(flags) or flags[end] != flags[start]:
-            lengths[start:end] = end - start
-            start = end
-    return lengths
+    edges = np.concatenate([[0], np.flatnonzero(flags[1:] != flags[:-1]) + 1, [len(flags)]])
+    lengths = np.diff(edges)
+    return np.repeat(lengths, lengths).astype(float)
 
 
 def window_mean(values: np.ndarray, radius: int) -> np.ndarray:
@@ -110,7 +109,9 @@ def _distance_to(flags: np.ndarray) -> np.ndarray:
 def _title_overlap(words: list[str], title: set[str]) -> float:
     if not words or not title:
         return 0.0
-    return len(set(words) & title) / len(set(words) | title)
+    own = set(words)
+    shared = len(own & title)
+    return shared / (len(own) + len(title) - shared)
 
 
 def shifted(values: np.ndarray, offset: int) -> np.ndarray:
