@@ -22,6 +22,7 @@ _CLASSES = {name: re.compile(pattern) for name, pattern in {
     "upper": f"[{UPPER_CLASS}]",
     "sentence_end": r"[.!?。！？]",
     "numeric": r"[\d\s.,:%/+-]",
+    "word": r"\w",
 }.items()}
 _BMP = 0x10000
 
@@ -40,13 +41,14 @@ def _tables() -> dict[str, np.ndarray]:
     return tables
 
 
-def _flags(codes: np.ndarray) -> dict[str, np.ndarray]:
+def char_flags(codes: np.ndarray, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """For each class named, whether each code point belongs to it."""
     tables = _tables()
     in_bmp = np.minimum(codes, _BMP - 1)
-    flags = {name: table[in_bmp] for name, table in tables.items()}
+    flags = {name: tables[name][in_bmp] for name in names}
     astral = np.flatnonzero(codes >= _BMP)  # emoji and rarer scripts: few, checked one by one
-    for name, member in _CLASSES.items():
-        flags[name][astral] = [bool(member.match(chr(code))) for code in codes[astral]]
+    for name in names:
+        flags[name][astral] = [bool(_CLASSES[name].match(chr(code))) for code in codes[astral]]
     return flags
 
 
@@ -64,7 +66,8 @@ def class_counts(texts: list[str]) -> dict[str, np.ndarray]:
     codes, lengths = code_points(texts)
     ends = np.cumsum(lengths + 1) - 1
     starts = ends - lengths
-    flags = _flags(codes)
+    flags = char_flags(codes, ("letter", "punctuation", "digit", "space", "upper",
+                               "sentence_end", "numeric"))
     at_start = np.zeros(len(codes), dtype=bool)
     at_start[starts[lengths > 0]] = True
     after_space = np.concatenate([[False], flags["space"][:-1]]) & ~at_start

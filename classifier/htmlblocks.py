@@ -141,31 +141,33 @@ class _Segmenter:
         self.link_chars = 0
 
     def walk(self, root: etree._Element) -> list[Block]:
+        stack = self.stack
         walker = etree.iterwalk(root, events=("start", "end"))
         for event, element in walker:
-            tag = element.tag if isinstance(element.tag, str) else ""
             if event == "start":
-                if not tag or tag in DROPPED_TAGS or _is_hidden(element):
+                tag = element.tag
+                if tag.__class__ is not str or tag in DROPPED_TAGS or _is_hidden(element):
                     walker.skip_subtree()
-                    self.stack.append(_INERT)
+                    stack.append(_INERT)
                     continue
-                if len(self.stack) >= MAX_DEPTH:
+                if len(stack) >= MAX_DEPTH:
                     raise InvalidInput(f"html is nested deeper than {MAX_DEPTH} elements",
                                        code="too_deep")
                 if tag not in BLOCK_TAGS and not len(element):
                     frame = _INERT_LINK if tag == "a" else _INERT
                 else:
-                    frame = _frame(element, tag, self.stack[-1] if self.stack else None)
-                if frame.is_block:
-                    self.flush()
-                self.stack.append(frame)
+                    frame = _frame(element, tag, stack[-1] if stack else None)
+                    if frame.is_block and self.parts:
+                        self.flush()
+                stack.append(frame)
                 if tag == "a":
                     self.in_link += 1
                 self.add_text(element.text)
             else:
-                if self.stack[-1].is_block:
+                frame = stack[-1]
+                if frame.is_block and self.parts:
                     self.flush()
-                frame = self.stack.pop()
+                stack.pop()
                 if frame.tag == "a":
                     self.in_link -= 1
                 self.add_text(element.tail)

@@ -22,10 +22,11 @@ def _paragraphs(document: Document, scores: np.ndarray, best: np.ndarray) -> lis
             "index": block.index,
             "text": block.text,
             "label": LABELS[label],
-            "confidence": round(float(row[label]), 4),
-            "scores": {name: round(float(score), 4) for name, score in zip(LABELS, row)},
+            "confidence": round(row[label], 4),
+            "scores": {name: round(score, 4) for name, score in zip(LABELS, row)},
         }
-        for block, row, label in zip(document.blocks, scores, best)
+        # Python numbers: converting numpy's one at a time cost more than the rounding.
+        for block, row, label in zip(document.blocks, scores.tolist(), best.tolist())
     ]
 
 

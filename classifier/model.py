@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold, cross_val_predict
@@ -20,7 +20,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from classifier.documents import Block
-from classifier.ngrams import HashedCharNgrams
+from classifier.ngrams import HashedCharNgrams, WordNgramCounts
 from classifier.shape import ShapeFeatures, documents_of, shifted, window_mean
 
 
@@ -57,9 +57,9 @@ class OncePerDistinct(TransformerMixin, BaseEstimator):
 def first_pass(markup: bool) -> Pipeline:
     """Per-block features and a linear classifier; ``markup`` adds the HTML layout tokens."""
     features = [
-        ("words", make_pipeline(BlockAttribute("text"), TfidfVectorizer(
-            ngram_range=(1, 2), min_df=2, max_features=200_000, sublinear_tf=True,
-            dtype=np.float32))),
+        ("words", make_pipeline(BlockAttribute("text"), WordNgramCounts(
+            ngram_range=(1, 2), min_df=2, max_features=200_000),
+                                TfidfTransformer(sublinear_tf=True))),
         # Character n-grams of each block's first 120 characters tell a menu item or a pitch
         # from prose in any language, without paying for every n-gram of a long paragraph.
         ("chars", make_pipeline(BlockAttribute("text"), HashedCharNgrams(head_chars=120),

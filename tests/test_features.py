@@ -2,12 +2,13 @@
 
 import re
 
+import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
 from classifier.charcounts import UPPER_CLASS, class_counts
 from classifier.model import OncePerDistinct
-from classifier.ngrams import HashedCharNgrams
+from classifier.ngrams import HashedCharNgrams, WordNgramCounts
 
 TEXTS = [
     "The council approved the new bridge on Monday, after a two-year debate.",
@@ -42,6 +43,21 @@ def test_hashed_char_ngrams_depend_on_the_text_alone():
     among = HashedCharNgrams().transform(["Other text", "Share this article", "More"])
     assert (alone != among[1]).nnz == 0
     assert HashedCharNgrams().transform([]).shape == (0, 2 ** 18)
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 2), (1, 3)])
+def test_word_ngram_counts_are_count_vectorizers_counts(ngram_range):
+    training = [*TEXTS, "Subscribe now for the council news", "now for the bridge", "İstanbul ΣΑΣ"]
+    # The first text ends with a word and the next starts with one that follow each other in
+    # training: the pair is not counted across the two texts.
+    unseen = ["Subscribe", "now for", "Council approved", "THE NEW BRIDGE, now!", "",
+              "İSTANBUL σας"]
+    expected = CountVectorizer(ngram_range=ngram_range, dtype=np.float32).fit(training)
+    counts = WordNgramCounts(ngram_range=ngram_range).fit(training)
+    assert counts.vocabulary_ == expected.vocabulary_
+    for texts in (TEXTS, unseen, []):
+        assert (counts.transform(texts) != expected.transform(texts)).nnz == 0
+        assert counts.transform(texts).dtype == np.float32
 
 
 @pytest.mark.parametrize(("name", "pattern"), [
