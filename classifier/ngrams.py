@@ -83,8 +83,9 @@ class HashedCharNgrams(TransformerMixin, BaseEstimator):
         return counts
 
 
-# A polynomial hash of each word from prefix sums of its code points; the multiplier is odd,
-# so it has an inverse modulo 2**64 that takes each word's sum back to its own first letter.
+# Each word's polynomial hash comes from prefix sums over all the code points: the difference
+# of two sums is the word's hash shifted by its position, and multiplying by the inverse power
+# (the base is odd, so it has one modulo 2**64) gives the same hash wherever the word stands.
 _BASE = 0x9E3779B97F4A7C15
 _INVERSE = pow(_BASE, -1, 2 ** 64)
 
@@ -136,8 +137,9 @@ class WordNgramCounts(CountVectorizer):
     which made the word features the largest cost of labelling a page.
 
     An n-gram is looked up by a 64-bit hash of its words; the vocabulary's terms are hashed
-    the same way when fitted. Two different n-grams share a hash with odds of about one in
-    2**64 per pair."""
+    the same way when fitted. Two different n-grams of ordinary text share a hash with odds of
+    about one in 2**64 per pair (text built to collide could make one word count as another,
+    and no more)."""
 
     def __init__(self, ngram_range: tuple[int, int] = (1, 1), min_df: float = 1,
                  max_df: float = 1.0, max_features: int | None = None,
