@@ -6,8 +6,9 @@ HTML mode: each system turns a held-out wcxb-dev page into text, scored by word-
 precision/recall/F1 against the reference text (``classifier.textmetrics.word_prf``), and timed
 on the same pages in the same run. Text mode: the held-out hand-labelled documents, one label per
 given paragraph. An independent set in ``bench/independent`` (``pages/<id>.html``,
-``truth/<id>.json``) is run the same way when present. Writes ``bench/results/accuracy.md``,
-``accuracy.png`` (for the README) and ``accuracy.json`` (per-page F1, to find what to fix).
+``truth/<id>.json``, hand labels in ``labels.jsonl``) is run the same way when present.
+Writes ``bench/results/accuracy.md``, ``accuracy.png`` (for the README) and ``accuracy.json``
+(per-page F1, to find what to fix).
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ from bench.extractors import (
     parasift_labels,
     version_of,
 )
+from classifier.corpus import Page, read_labelled
 from classifier.jobs import LABELS
 from classifier.textmetrics import word_prf
-from classifier.training import load_corpus
+from classifier.training import labelled_window, load_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -101,10 +103,6 @@ class TextScore:
 
 # ---------------------------------------------------------------- data
 
-def _text_case(case_id: str, paragraphs: list[dict[str, str]]) -> TextCase:
-    return TextCase(case_id, [p["text"] for p in paragraphs], [p["label"] for p in paragraphs])
-
-
 def _snippets(truth: dict[str, Any]) -> dict[str, list[str]]:
     return {"with_snippets": truth.get("with") or [],
             "without_snippets": truth.get("without") or []}
@@ -126,9 +124,13 @@ def wcxb_dataset(data: Path, limit: int | None) -> Dataset:
 
 
 def independent_dataset(folder: Path, limit: int | None) -> Dataset | None:
-    """The independent set, if another helper has built it; pages without truth are skipped."""
+    """The independent set, if another helper has built it; pages without truth are skipped.
+    Pages that ``labels.jsonl`` labels give text-mode documents too."""
     if not (folder / "pages").is_dir():
         return None
+    labels_file = folder / "labels.jsonl"
+    labelled = {doc["id"]: doc for doc in read_labelled(labels_file)} \
+        if labels_file.exists() else {}
     pages, docs, sources, languages = [], [], Counter(), Counter()
     for path in sorted((folder / "pages").glob("*.html"))[:limit]:
         truth_path = folder / "truth" / f"{path.stem}.json"
@@ -141,8 +143,11 @@ def independent_dataset(folder: Path, limit: int | None) -> Dataset | None:
         # an English stoplist, so the language mix matters to its score
         sources[truth.get("source", "?").split("@")[0]] += 1
         languages[truth.get("language", "?")] += 1
-        if truth.get("paragraphs"):
-            docs.append(_text_case(path.stem, truth["paragraphs"]))
+        if path.stem in labelled:
+            page = Page(path.stem, "", path, truth["main_content"], "")
+            doc = labelled[path.stem]
+            docs.append(TextCase(path.stem, labelled_window(page, doc, labels_file),
+                                 doc["labels"]))
     description = (f"pages not from ../shared, in `{_shown(folder)}`; sources: "
                    f"{_counts(sources)}; languages: {_counts(languages)}")
     return Dataset("independent", description, pages, docs)

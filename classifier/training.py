@@ -111,13 +111,13 @@ def _labelled_docs(path: Path, pages: dict[str, Page]) -> list[Labelled]:
             texts = [paragraph["text"] for paragraph in doc["paragraphs"]]
             labels = [paragraph["label"] for paragraph in doc["paragraphs"]]
         else:
-            texts, labels = _window_of(page, doc, path), doc["labels"]
+            texts, labels = labelled_window(page, doc, path), doc["labels"]
         examples.append(Labelled(from_paragraphs(texts), labels, page, domain,
                                  str(doc.get("id", ""))))
     return examples
 
 
-def _window_of(page: Page | None, doc: dict, path: Path) -> list[str]:
+def labelled_window(page: Page | None, doc: dict, path: Path) -> list[str]:
     """The texts that a labels-only line labels: blocks ``start:stop`` of its page, cut by this
     segmenter, checked against the SHA-256 recorded when they were labelled."""
     if page is None:

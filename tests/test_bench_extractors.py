@@ -11,6 +11,9 @@ for _module in ("trafilatura", "readability", "justext", "boilerpy3", "resilipar
 
 from bench import accuracy  # noqa: E402
 from bench.extractors import COMPETITORS, justext_labels, keep_everything  # noqa: E402
+from classifier.errors import InvalidInput  # noqa: E402
+from classifier.htmlblocks import from_html  # noqa: E402
+from classifier.training import window_digest  # noqa: E402
 
 # Paragraphs over 200 characters: jusText calls anything shorter at most "near good".
 ARTICLE = [
@@ -98,12 +101,21 @@ def test_independent_set_format(tmp_path) -> None:
     (tmp_path / "truth").mkdir()
     (tmp_path / "pages" / "p1.html").write_bytes(PAGE)
     (tmp_path / "pages" / "p2.html").write_bytes(PAGE)  # no truth yet: skipped
-    truth = {"main_content": REFERENCE,
-             "paragraphs": [{"text": text, "label": "body"} for text in ARTICLE]}
-    (tmp_path / "truth" / "p1.json").write_text(json.dumps(truth))
+    (tmp_path / "truth" / "p1.json").write_text(json.dumps({"main_content": REFERENCE}))
     dataset = accuracy.independent_dataset(tmp_path, None)
     assert [page.id for page in dataset.pages] == ["p1"]
-    assert dataset.docs[0].labels == ["body"] * len(ARTICLE)
+    assert dataset.docs == []  # no labels yet: HTML mode only
+
+    texts = from_html(PAGE).texts[1:3]
+    line = {"id": "p1", "blocks": [1, 3], "sha256": window_digest(texts),
+            "labels": ["body", "cruft"]}
+    (tmp_path / "labels.jsonl").write_text(json.dumps(line) + "\n")
+    dataset = accuracy.independent_dataset(tmp_path, None)
+    assert (dataset.docs[0].paragraphs, dataset.docs[0].labels) == (texts, ["body", "cruft"])
+
+    (tmp_path / "labels.jsonl").write_text(json.dumps({**line, "blocks": [0, 2]}) + "\n")
+    with pytest.raises(InvalidInput, match="no longer cuts into the blocks"):
+        accuracy.independent_dataset(tmp_path, None)
 
 
 def test_tables_chart_and_missing_data(tmp_path) -> None:
