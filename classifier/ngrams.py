@@ -107,7 +107,7 @@ def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     starts, ends = starts[long_enough], ends[long_enough]
     sums = np.zeros(len(codes) + 1, dtype=np.uint64)
     np.cumsum(codes.astype(np.uint64) * _powers(_BASE, len(codes)), out=sums[1:])
-    hashed = (sums[ends] - sums[starts]) * _powers(_INVERSE, len(codes) + 1)[starts]
+    hashed = (sums[ends] - sums[starts]) * _powers(_INVERSE, len(codes))[starts]
     text_ends = np.cumsum(lengths + 1) - 1  # the NUL after each text
     return _mix(hashed), np.searchsorted(text_ends, starts)
 
