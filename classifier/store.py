@@ -23,7 +23,7 @@ MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 # Bumped whenever the saved objects change shape, so that a worker refuses at start a model file
 # that this code cannot use, rather than answering every job with an internal error.
-MODEL_FORMAT = 2
+MODEL_FORMAT = 3
 
 
 class ModelIntegrityError(RuntimeError):

@@ -84,7 +84,8 @@ def html_examples(pages: list[Page], hand_by_page: dict[str, Labelled]) -> list[
 def fit(examples: list[Labelled], markup: bool) -> SequenceClassifier:
     blocks, labels = flatten(examples)
     folds = max(2, min(3 if markup else 5, len(examples)))
-    return SequenceClassifier(first_pass(markup=markup), folds=folds).fit(blocks, labels)
+    return SequenceClassifier(first_pass(markup=markup), folds=folds, core=not markup).fit(
+        blocks, labels)
 
 
 @dataclass

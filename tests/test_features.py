@@ -7,7 +7,8 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
 from classifier.charcounts import UPPER_CLASS, class_counts
-from classifier.model import OncePerDistinct
+from classifier.documents import from_paragraphs
+from classifier.model import OncePerDistinct, core_context
 from classifier.ngrams import HashedCharNgrams, WordNgramCounts
 
 TEXTS = [
@@ -88,3 +89,27 @@ def test_once_per_distinct_gives_the_rows_of_the_plain_transformer():
     once = OncePerDistinct(CountVectorizer(token_pattern=r"\S+", binary=True)).fit(markup)
     assert (once.transform(markup) != plain.transform(markup)).nnz == 0
     assert once.transform(["t:p in:article"]).shape == (1, len(plain.vocabulary_))
+
+
+def test_core_context_places_each_block_against_the_sure_blocks_of_its_own_page():
+    # columns: appeal, body; two pages of four blocks, each scored on its own
+    first = np.array([[0.9, 0.1], [0.1, 0.9], [0.4, 0.6], [0.95, 0.05]])
+    second = np.array([[0.5, 0.5]] * 4)
+    blocks = from_paragraphs(["a", "b", "c", "d"]).blocks + \
+        from_paragraphs(["e", "f", "g", "h"]).blocks
+    context = core_context(np.vstack([first, second]), blocks, body=1)
+    page, unsure = context[:4], context[4:]
+    before, after, inside = page[:, 0], page[:, 1], page[:, 2]
+    assert np.allclose(before, np.log1p([1, 0, 0, 0]))
+    assert np.allclose(after, np.log1p([0, 0, 0, 1]))
+    assert inside.tolist() == [0, 1, 1, 0]
+    assert np.allclose(page[:, 3] + page[:, 4] + first[:, 1] / first[:, 1].sum(), 1)
+    assert page[0, 5] == 0.9 and page[0, 6] == 0.95  # strongest appeal within 1 and 3 blocks
+    nearest_before, nearest_after = page[:, 9:12], page[:, 12:15]
+    # block 2 follows the sure body block 1 and precedes the sure appeal block 3
+    assert nearest_before[2].tolist() == [0, 1, np.log1p(1)]
+    assert nearest_after[2].tolist() == [1, 0, np.log1p(1)]
+    assert nearest_before[0].tolist() == [0, 0, np.log1p(4)]  # nothing sure before it
+    # the second page has no sure block and no core, whatever the first page held
+    assert np.allclose(unsure[:, 0], np.log1p(4)) and not unsure[:, 2].any()
+    assert not unsure[:, [9, 10, 12, 13]].any()
