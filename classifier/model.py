@@ -122,8 +122,6 @@ class _Pages:
 
 
 def _body_core(body_score: np.ndarray, pages: _Pages) -> np.ndarray:
-    if not len(body_score):
-        return np.zeros((0, 5))
     index, core = pages.index, body_score > 0.5
     first = pages.per_row(np.minimum.reduceat(np.where(core, index, len(index)), pages.starts))
     last = pages.per_row(np.maximum.reduceat(np.where(core, index, -1), pages.starts))
