@@ -10,14 +10,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fixture_corpus import write_corpus
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from classifier import classify
 from classifier.corpus import Page
-from classifier.documents import from_paragraphs
+from classifier.documents import from_paragraphs, from_text
 from classifier.errors import InvalidInput
 from classifier.evaluation import evaluate_html_labels
 from classifier.htmlblocks import from_html
 from classifier.jobs import LABELS
+from classifier.model import fitted_proba
 from classifier.store import (
     ModelIntegrityError,
     ParasiftModel,
@@ -147,6 +152,23 @@ def test_html_body_is_the_html_models_and_the_rest_is_told_apart_by_the_text_mod
     pitch = document.texts.index("Subscribe now for $1 a week and never miss a story.")
     assert LABELS[html_best[pitch]] == "cruft" and LABELS[best[pitch]] == "appeal"
     np.testing.assert_allclose(scores.sum(axis=1), 1.0)
+
+
+def test_the_direct_walk_through_a_fitted_pipeline_scores_as_scikit_learn_does(trained):
+    estimator = trained.estimators["text"]
+    blocks = from_text("Home\n\nBridge to reopen\n\nThe council approved the new bridge on "
+                       "Monday after a long debate.\n\nSubscribe now for $1 a week.").blocks
+    first = estimator.first_.predict_proba(blocks)
+    np.testing.assert_array_equal(fitted_proba(estimator.first_, blocks), first)
+    second = estimator._second_features(first, blocks)
+    np.testing.assert_array_equal(fitted_proba(estimator.second_, second),
+                                  estimator.second_.predict_proba(second))
+    # sparse and dense parts side by side, as in the HTML model's union
+    texts = ["Subscribe now", "The council met on Monday.", "Home", "Sign up today", "News"] * 2
+    lengths = FunctionTransformer(lambda rows: np.array([[len(row)] for row in rows], float))
+    union = make_pipeline(FeatureUnion([("words", CountVectorizer()), ("length", lengths)]),
+                          LogisticRegression()).fit(texts, [0, 1, 0, 0, 1] * 2)
+    np.testing.assert_array_equal(fitted_proba(union, texts[:3]), union.predict_proba(texts[:3]))
 
 
 def test_html_mode_is_scored_on_the_blocks_the_hand_labels_line_up_with(trained, tmp_path):
