@@ -14,6 +14,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import sklearn
 
 from classifier.documents import Block, Document, from_paragraphs
 from classifier.jobs import LABELS
@@ -153,7 +154,8 @@ def save_model(model: ParasiftModel, directory: Path, manifest: dict[str, Any]) 
     _drop_stop_words(model)
     _transpose_coefficients(model)
     joblib.dump(model, path, compress=("zlib", 6))
-    manifest = {**manifest, "format": MODEL_FORMAT, "file": MODEL_FILE, "sha256": sha256_of(path)}
+    manifest = {**manifest, "format": MODEL_FORMAT, "scikit_learn": sklearn.__version__,
+                "file": MODEL_FILE, "sha256": sha256_of(path)}
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     model.info = _info(manifest)
     return manifest
@@ -200,6 +202,12 @@ def load_model(directory: str | Path | None = None) -> ParasiftModel:
     if manifest.get("format") != MODEL_FORMAT:
         raise ModelIntegrityError(f"{directory} holds a model of format {manifest.get('format')}; "
                                   f"this parasift reads format {MODEL_FORMAT}: retrain it")
+    trained_with = manifest.get("scikit_learn", "")
+    if _release(trained_with) != _release(sklearn.__version__):
+        raise ModelIntegrityError(
+            f"{directory} holds estimators pickled by scikit-learn {trained_with or '(unknown)'}; "
+            f"this is {sklearn.__version__}, whose classes may unpickle into different models: "
+            f"install scikit-learn=={_release(trained_with)}.* or retrain")
     path = directory / manifest.get("file", MODEL_FILE)
     if not path.is_file():
         raise ModelIntegrityError(f"model file {path} is missing")
@@ -210,6 +218,11 @@ def load_model(directory: str | Path | None = None) -> ParasiftModel:
     model = joblib.load(path)
     model.info = _info(manifest)
     return model
+
+
+def _release(version: str) -> str:
+    """Major and minor version: scikit-learn keeps pickles loadable within a release only."""
+    return ".".join(version.split(".")[:2])
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 from fixture_corpus import write_corpus
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -107,6 +108,15 @@ def test_a_model_of_another_format_is_refused(saved):
     manifest = json.loads((saved / "manifest.json").read_text())
     (saved / "manifest.json").write_text(json.dumps({**manifest, "format": 0}))
     with pytest.raises(ModelIntegrityError, match="format"):
+        load_model(saved)
+
+
+def test_a_model_pickled_by_another_scikit_learn_release_is_refused(saved):
+    manifest = json.loads((saved / "manifest.json").read_text())
+    assert manifest["scikit_learn"] == sklearn.__version__
+    (saved / "manifest.json").write_text(json.dumps({**manifest, "scikit_learn": "1.2.2"}))
+    with pytest.raises(ModelIntegrityError,
+                       match=r"scikit-learn 1\.2\.2.*install scikit-learn==1\.2\.\*"):
         load_model(saved)
 
 
