@@ -230,11 +230,10 @@ def fitted_proba(pipeline: Pipeline, rows: object) -> np.ndarray:
     and a final classifier, calling each part directly.
 
     scikit-learn's ``Pipeline`` and ``FeatureUnion`` check and wrap every step's input and
-    output on each call (fitted-ness, tags, dataframe detection, a job dispatcher): about 1.5 ms
-    per call, half the time of a short article. The parts' own ``transform`` still runs."""
-    for _, step in pipeline.steps[:-1]:
-        rows = fitted_transform(step, rows)
-    return pipeline.steps[-1][1].predict_proba(rows)
+    output on each call (fitted-ness, tags, dataframe detection, a job dispatcher): about 1 ms
+    for each model, a third of the time of a short article. The parts' own ``transform`` and
+    ``predict_proba`` still run."""
+    return pipeline[-1].predict_proba(fitted_transform(pipeline[:-1], rows))
 
 
 def fitted_transform(transformer: TransformerMixin, rows: object) -> object:
