@@ -25,9 +25,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from threadpoolctl import threadpool_limits
 
@@ -52,6 +54,7 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 BASELINE = "keep everything"  # no real work to time
 BATCH = 20  # pages per call in the batched run: a worker's batch, parasift.classify_batch
+BATCHED = f"parasift, {BATCH} pages per call"
 
 
 @dataclass
@@ -185,28 +188,44 @@ def _snippet_share(texts: Sequence[str], cases: Sequence[HtmlCase], wanted: bool
     return hits / total if total else None
 
 
-def run_html(system: str, extract: HtmlExtractor, cases: list[HtmlCase]) -> HtmlScore:
+def run_html(extract: HtmlExtractor, cases: list[HtmlCase]) -> tuple[list[str | None], list[float]]:
+    """Each page's text (None where the extractor raised) and its seconds."""
     _timed(extract, cases[0].html)  # warm-up: lazy imports and caches are not per-page cost
-    texts, seconds = [], 0.0
-    for case in cases:
-        text, elapsed = _timed(extract, case.html)
-        texts.append(text)
-        seconds += elapsed
-    return html_score(system, texts, seconds, cases)
+    found = [_timed(extract, case.html) for case in cases]
+    return [text for text, _ in found], [seconds for _, seconds in found]
 
 
-def run_html_batches(system: str, extract: BatchExtractor, cases: list[HtmlCase],
-                     size: int) -> HtmlScore:
-    """``run_html`` for an extractor that takes ``size`` pages per call."""
+def run_html_batches(extract: BatchExtractor, cases: list[HtmlCase],
+                     size: int) -> tuple[list[str | None], list[float]]:
+    """``run_html`` for an extractor that takes ``size`` pages per call: seconds per call."""
     _timed(extract, [case.html for case in cases[:size]])
     texts: list[str | None] = []
-    seconds = 0.0
+    seconds = []
     for start in range(0, len(cases), size):
         chunk = cases[start:start + size]
         found, elapsed = _timed(extract, [case.html for case in chunk])
         texts += found if found is not None else [None] * len(chunk)
-        seconds += elapsed
-    return html_score(system, texts, seconds, cases)
+        seconds.append(elapsed)
+    return texts, seconds
+
+
+Run = Callable[[], tuple[list[Any], list[float]]]
+
+
+def in_rounds(runs: dict[str, Run], rounds: int) -> dict[str, tuple[list[Any], float]]:
+    """Each system's output (from its first round) and its seconds in all: for each page (or
+    call) the median over ``rounds`` runs, summed. The systems take turns round by round, so
+    that a slow spell of a shared machine falls on all of them alike rather than on whichever
+    ran at the time; outputs are deterministic, only the timing is repeated."""
+    outputs: dict[str, list[Any]] = {}
+    seconds: dict[str, list[list[float]]] = {system: [] for system in runs}
+    for _ in range(rounds):
+        for system, run in runs.items():
+            output, times = run()
+            outputs.setdefault(system, output)
+            seconds[system].append(times)
+    return {system: (outputs[system], float(np.median(seconds[system], axis=0).sum()))
+            for system in runs}
 
 
 def html_score(system: str, found: list[str | None], seconds: float,
@@ -229,17 +248,22 @@ def html_score(system: str, found: list[str | None], seconds: float,
     )
 
 
-def run_text(system: str, label: Labeller, docs: list[TextCase]) -> TextScore:
+def run_text(label: Labeller, docs: list[TextCase]) -> tuple[list[list[str] | None], list[float]]:
+    """Each document's labels (None where the labeller raised) and its seconds."""
     _timed(label, docs[0].paragraphs)
-    truth, predicted, seconds, failures = [], [], 0.0, 0
-    for doc in docs:
-        labels, elapsed = _timed(label, doc.paragraphs)
+    found = [_timed(label, doc.paragraphs) for doc in docs]
+    return [labels for labels, _ in found], [seconds for _, seconds in found]
+
+
+def text_score(system: str, found: list[list[str] | None], seconds: float,
+               docs: list[TextCase]) -> TextScore:
+    truth, predicted, failures = [], [], 0
+    for labels, doc in zip(found, docs, strict=True):
         if labels is None or len(labels) != len(doc.paragraphs):
             failures += 1
             labels = ["failed"] * len(doc.paragraphs)  # wrong for every true label
         truth += doc.labels
         predicted += labels
-        seconds += elapsed
     precision, recall, f1, support = precision_recall_fscore_support(
         truth, predicted, labels=list(LABELS), zero_division=0)
     return TextScore(
@@ -265,23 +289,28 @@ def load_parasift() -> tuple[Any | None, str]:
                    f"sha256 {str(info.get('sha256', '?'))[:12]}")
 
 
-def run_dataset(dataset: Dataset, model: Any | None) -> tuple[list[HtmlScore], list[TextScore]]:
+def run_dataset(dataset: Dataset, model: Any | None,
+                rounds: int) -> tuple[list[HtmlScore], list[TextScore]]:
     html_systems = ({"parasift": parasift_html(model)} if model else {}) | COMPETITORS
     text_systems = ({"parasift": parasift_labels(model)} if model else {}) | {
         "jusText": justext_labels, BASELINE: keep_everything}
     html_scores, text_scores = [], []
     if dataset.pages:
-        for system, extract in html_systems.items():
-            html_scores.append(run_html(system, extract, dataset.pages))
+        runs: dict[str, Run] = {system: partial(run_html, extract, dataset.pages)
+                                for system, extract in html_systems.items()}
+        if model:
+            runs[BATCHED] = partial(run_html_batches, parasift_html_batches(model),
+                                    dataset.pages, BATCH)
+        for system, (texts, seconds) in in_rounds(runs, rounds).items():
+            html_scores.append(html_score(system, texts, seconds, dataset.pages))
             _html_progress(dataset, html_scores[-1])
         if model:  # the batched row goes beside parasift's own
-            batched = run_html_batches(f"parasift, {BATCH} pages per call",
-                                       parasift_html_batches(model), dataset.pages, BATCH)
-            html_scores.insert(1, batched)
-            _html_progress(dataset, batched)
+            html_scores.insert(1, html_scores.pop())
     if dataset.docs:
-        for system, label in text_systems.items():
-            text_scores.append(run_text(system, label, dataset.docs))
+        runs = {system: partial(run_text, label, dataset.docs)
+                for system, label in text_systems.items()}
+        for system, (labels, seconds) in in_rounds(runs, rounds).items():
+            text_scores.append(text_score(system, labels, seconds, dataset.docs))
             _progress(f"{dataset.name} text {system}: macro-F1 {text_scores[-1].macro_f1:.3f}")
     return html_scores, text_scores
 
@@ -377,7 +406,9 @@ NOTES = """## How this is measured
   containment, pooled over all pages that have them.
 - Speed: one process, one thread (BLAS limited to 1), pages already in memory as bytes; only the
   extraction call is timed, after one untimed warm-up call; parasift's model is loaded before
-  timing.
+  timing. Every system runs `--rounds` times (default 3), the systems taking turns round by
+  round; a page's time is its median over the rounds (for the batched row, a call's), so that
+  a slow spell of this shared machine falls on all systems alike.
 - Settings: trafilatura `extract(html, include_comments=False, include_tables=True,
   favor_precision=False)`; readability-lxml `Document(html).summary()` then its text (line breaks
   kept between blocks); jusText with the **English** stoplist, non-boilerplate paragraphs;
@@ -465,6 +496,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="use only the first N pages and N documents of each set")
     parser.add_argument("--independent", type=Path, default=REPO / "bench" / "independent",
                         help="independent set folder (default: bench/independent)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="timed runs of every system, taking turns; each page's median "
+                             "counts (default: 3)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
     return parser.parse_args(argv)
 
@@ -489,7 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      f"{_shown(args.independent.resolve())})")
     _progress("\n".join(notes))
     with threadpool_limits(limits=1):  # one core for every system, BLAS included
-        results = [(dataset, *run_dataset(dataset, model)) for dataset in datasets]
+        results = [(dataset, *run_dataset(dataset, model, args.rounds))
+                   for dataset in datasets]
     markdown = report(results, report_header(argv, args.data, machine, notes))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "accuracy.md").write_text(markdown)

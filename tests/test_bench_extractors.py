@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
@@ -70,7 +71,10 @@ def test_run_html_scores_failures_as_zero_and_counts_them() -> None:
             raise ValueError("broken page")
         return REFERENCE if flaky.calls != 4 else ""
     flaky.calls = 0
-    score = accuracy.run_html("flaky", flaky, [_case("a"), _case("b"), _case("c")])
+    cases = [_case("a"), _case("b"), _case("c")]
+    texts, seconds = accuracy.run_html(flaky, cases)
+    assert len(seconds) == 3 and all(time >= 0 for time in seconds)
+    score = accuracy.html_score("flaky", texts, sum(seconds), cases)
     # the first call is the untimed warm-up, so pages a, b, c see calls 2, 3, 4
     assert (score.errors, score.empty) == (1, 1)
     assert score.f1_by_page == {"a": 1.0, "b": 0.0, "c": 0.0}
@@ -88,11 +92,24 @@ def test_run_text_per_label_scores_and_failed_documents() -> None:
         if paragraphs == ["w"]:
             raise RuntimeError("no")
         return ["body", "cruft", "cruft"]
-    score = accuracy.run_text("t", labeller, docs)
+    labels, seconds = accuracy.run_text(labeller, docs)
+    score = accuracy.text_score("t", labels, sum(seconds), docs)
     assert score.failures == 1
     assert score.per_label["body"] == (1.0, 0.5, pytest.approx(2 / 3), 2)
     assert score.per_label["appeal"][2] == 0.0
     assert score.macro_f1 == pytest.approx((2 / 3 + 0 + 2 / 3) / 3)
+
+
+def test_systems_take_turns_and_each_page_counts_its_median_time() -> None:
+    calls = []
+    times = {"a": iter([[1.0, 5.0], [3.0, 1.0], [2.0, 2.0]]), "b": iter([[9.0], [1.0], [2.0]])}
+
+    def run(system: str) -> tuple[list[str], list[float]]:
+        calls.append(system)
+        return [f"{system} output {len(calls)}"], next(times[system])
+    found = accuracy.in_rounds({"a": partial(run, "a"), "b": partial(run, "b")}, rounds=3)
+    assert calls == ["a", "b"] * 3
+    assert found == {"a": (["a output 1"], 4.0), "b": (["b output 2"], 2.0)}
 
 
 def test_independent_set_format(tmp_path) -> None:
@@ -119,7 +136,8 @@ def test_independent_set_format(tmp_path) -> None:
 
 
 def test_tables_chart_and_missing_data(tmp_path) -> None:
-    score = accuracy.run_html("resiliparse", COMPETITORS["resiliparse"], [_case("a")])
+    texts, seconds = accuracy.run_html(COMPETITORS["resiliparse"], [_case("a")])
+    score = accuracy.html_score("resiliparse", texts, sum(seconds), [_case("a")])
     assert "| resiliparse |" in accuracy.html_table([score])
     dataset = accuracy.Dataset("tiny", "one page", [_case("a")], [])
     accuracy.chart([(dataset, [score], [])], tmp_path / "chart.png")
