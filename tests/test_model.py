@@ -179,6 +179,16 @@ def test_the_direct_walk_through_a_fitted_pipeline_scores_as_scikit_learn_does(t
     union = make_pipeline(FeatureUnion([("words", CountVectorizer()), ("length", lengths)]),
                           LogisticRegression()).fit(texts, [0, 1, 0, 0, 1] * 2)
     np.testing.assert_array_equal(fitted_proba(union, texts[:3]), union.predict_proba(texts[:3]))
+    # what the walk leaves to scikit-learn: weights, dropped parts, a bare classifier
+    union.set_params(featureunion__transformer_weights={"words": 2.0, "length": 0.5}).fit(
+        texts, [0, 1, 0, 0, 1] * 2)
+    np.testing.assert_array_equal(fitted_proba(union, texts[:3]), union.predict_proba(texts[:3]))
+    union.set_params(featureunion__transformer_weights=None, featureunion__length="drop").fit(
+        texts, [0, 1, 0, 0, 1] * 2)
+    np.testing.assert_array_equal(fitted_proba(union, texts[:3]), union.predict_proba(texts[:3]))
+    bare = union[-1]
+    words = union[0].transform(texts)
+    np.testing.assert_array_equal(fitted_proba(bare, words), bare.predict_proba(words))
 
 
 def test_html_mode_is_scored_on_the_blocks_the_hand_labels_line_up_with(trained, tmp_path):
