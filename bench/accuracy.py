@@ -487,6 +487,12 @@ def _json_ready(results: list[tuple[Dataset, list[HtmlScore], list[TextScore]]])
 
 # ---------------------------------------------------------------- command line
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.accuracy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -496,7 +502,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="use only the first N pages and N documents of each set")
     parser.add_argument("--independent", type=Path, default=REPO / "bench" / "independent",
                         help="independent set folder (default: bench/independent)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=_at_least_one, default=3,
                         help="timed runs of every system, taking turns; each page's median "
                              "counts (default: 3)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")

@@ -145,3 +145,6 @@ def test_tables_chart_and_missing_data(tmp_path) -> None:
     with pytest.raises(SystemExit) as stopped:
         accuracy.main(["--data", str(tmp_path / "missing")])
     assert "no data at" in str(stopped.value.code)
+    with pytest.raises(SystemExit) as stopped:
+        accuracy.main(["--rounds", "0"])
+    assert stopped.value.code == 2  # argparse's usage error, before any data is read
