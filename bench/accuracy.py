@@ -188,24 +188,26 @@ def _snippet_share(texts: Sequence[str], cases: Sequence[HtmlCase], wanted: bool
     return hits / total if total else None
 
 
+def timed_each(function: Callable[[Any], Any], inputs: list[Any]) -> tuple[list[Any], list[float]]:
+    """``function``'s output for each input (None where it raised) and its seconds, after one
+    untimed warm-up call on the first input: lazy imports and caches are not per-input cost."""
+    _timed(function, inputs[0])
+    found = [_timed(function, item) for item in inputs]
+    return [output for output, _ in found], [seconds for _, seconds in found]
+
+
 def run_html(extract: HtmlExtractor, cases: list[HtmlCase]) -> tuple[list[str | None], list[float]]:
     """Each page's text (None where the extractor raised) and its seconds."""
-    _timed(extract, cases[0].html)  # warm-up: lazy imports and caches are not per-page cost
-    found = [_timed(extract, case.html) for case in cases]
-    return [text for text, _ in found], [seconds for _, seconds in found]
+    return timed_each(extract, [case.html for case in cases])
 
 
 def run_html_batches(extract: BatchExtractor, cases: list[HtmlCase],
                      size: int) -> tuple[list[str | None], list[float]]:
     """``run_html`` for an extractor that takes ``size`` pages per call: seconds per call."""
-    _timed(extract, [case.html for case in cases[:size]])
-    texts: list[str | None] = []
-    seconds = []
-    for start in range(0, len(cases), size):
-        chunk = cases[start:start + size]
-        found, elapsed = _timed(extract, [case.html for case in chunk])
-        texts += found if found is not None else [None] * len(chunk)
-        seconds.append(elapsed)
+    chunks = [cases[start:start + size] for start in range(0, len(cases), size)]
+    found, seconds = timed_each(extract, [[case.html for case in chunk] for chunk in chunks])
+    texts = [text for chunk, chunk_texts in zip(chunks, found, strict=True)
+             for text in (chunk_texts if chunk_texts is not None else [None] * len(chunk))]
     return texts, seconds
 
 
@@ -250,9 +252,7 @@ def html_score(system: str, found: list[str | None], seconds: float,
 
 def run_text(label: Labeller, docs: list[TextCase]) -> tuple[list[list[str] | None], list[float]]:
     """Each document's labels (None where the labeller raised) and its seconds."""
-    _timed(label, docs[0].paragraphs)
-    found = [_timed(label, doc.paragraphs) for doc in docs]
-    return [labels for labels, _ in found], [seconds for _, seconds in found]
+    return timed_each(label, [doc.paragraphs for doc in docs])
 
 
 def text_score(system: str, found: list[list[str] | None], seconds: float,
