@@ -204,10 +204,12 @@ def load_model(directory: str | Path | None = None) -> ParasiftModel:
                                   f"this parasift reads format {MODEL_FORMAT}: retrain it")
     trained_with = manifest.get("scikit_learn", "")
     if _release(trained_with) != _release(sklearn.__version__):
+        remedy = f"install scikit-learn=={_release(trained_with)}.* or retrain" if trained_with \
+            else "retrain it"
         raise ModelIntegrityError(
             f"{directory} holds estimators pickled by scikit-learn {trained_with or '(unknown)'}; "
             f"this is {sklearn.__version__}, whose classes may unpickle into different models: "
-            f"install scikit-learn=={_release(trained_with)}.* or retrain")
+            f"{remedy}")
     path = directory / manifest.get("file", MODEL_FILE)
     if not path.is_file():
         raise ModelIntegrityError(f"model file {path} is missing")

@@ -118,6 +118,10 @@ def test_a_model_pickled_by_another_scikit_learn_release_is_refused(saved):
     with pytest.raises(ModelIntegrityError,
                        match=r"scikit-learn 1\.2\.2.*install scikit-learn==1\.2\.\*"):
         load_model(saved)
+    del manifest["scikit_learn"]  # a model saved before the field was recorded
+    (saved / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelIntegrityError, match=r"scikit-learn \(unknown\).*: retrain it$"):
+        load_model(saved)
 
 
 def test_unknown_labels_are_refused(tmp_path):
