@@ -218,11 +218,21 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         # The fitted parameters were validated once, at fit; checking them again costs more
         # than the arithmetic on a short article.
         with config_context(skip_parameter_validation=True):
-            scores = fitted_proba(self.first_, blocks)
+            return self.proba_of(fitted_transform(self.first_[:-1], blocks), blocks)
+
+    def proba_of(self, features: object, blocks: list[Block]) -> np.ndarray:
+        """``predict_proba`` from the blocks' first-pass features, already computed."""
+        with config_context(skip_parameter_validation=True):
+            scores = fitted_proba(self.first_[-1], features)
             return fitted_proba(self.second_, self._second_features(scores, blocks))
 
+    def decide(self, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
+        """The probabilities, and each block's label as an index into ``classes_``."""
+        proba = self.predict_proba(blocks)
+        return proba, (proba * self.weights_).argmax(axis=1)
+
     def predict(self, blocks: list[Block]) -> np.ndarray:
-        return self.classes_[(self.predict_proba(blocks) * self.weights_).argmax(axis=1)]
+        return self.classes_[self.decide(blocks)[1]]
 
 
 def fitted_proba(estimator: BaseEstimator, rows: object) -> np.ndarray:

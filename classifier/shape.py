@@ -199,7 +199,6 @@ class ShapeFeatures(TransformerMixin, BaseEstimator):
     def transform(self, blocks: list[Block]) -> np.ndarray:
         parts = []
         for document, start, stop in documents_of(blocks):
-            features = _document_features(document)
-            first = blocks[start].index
-            parts.append(features[first:first + stop - start])
+            rows = [block.index for block in blocks[start:stop]]  # a page's blocks or some of them
+            parts.append(_document_features(document)[rows])
         return np.vstack(parts) if parts else np.zeros((0, 40))

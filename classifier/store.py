@@ -4,7 +4,6 @@ matches the manifest written beside it; the manifest also records version, data 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
 import pickle
@@ -16,7 +15,8 @@ import joblib
 import numpy as np
 import sklearn
 
-from classifier.documents import Block, Document, from_paragraphs
+from classifier.bodyfirst import BodyFirst
+from classifier.documents import Block, Document
 from classifier.jobs import LABELS
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
@@ -24,7 +24,7 @@ MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 # Bumped whenever the saved objects change shape, so that a worker refuses at start a model file
 # that this code cannot use, rather than answering every job with an internal error.
-MODEL_FORMAT = 3
+MODEL_FORMAT = 4
 
 
 class ModelIntegrityError(RuntimeError):
@@ -65,15 +65,11 @@ class ParasiftModel:
         the second pass) as large as the work on a page of a few hundred blocks; one call over
         many documents pays it once. Features never cross a document's edge, so every document
         gets the labels it would get alone."""
-        text = self.estimators["text"]
         decisions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for numbers in _together(documents, self.estimator_for):
             group = [documents[number] for number in numbers]
-            estimator = self.estimator_for(group[0])
-            blocks = [block for document in group for block in document.blocks]
-            scores, best = _decide(estimator, blocks)
-            if estimator is not text:
-                _tell_appeal_from_cruft(text, blocks, scores, best)
+            scores, best = _decide(self.estimator_for(group[0]),
+                                   [block for document in group for block in document.blocks])
             ends = np.cumsum([len(document) for document in group])[:-1]
             for number, own_scores, own_best in zip(numbers, np.split(scores, ends),
                                                     np.split(best, ends)):
@@ -101,41 +97,11 @@ def _together(documents: list[Document], estimator_for: Any) -> list[list[int]]:
     return [numbers for runs in groups.values() for numbers in runs]
 
 
-_APPEAL, _BODY, _CRUFT = (LABELS.index(label) for label in ("appeal", "body", "cruft"))
-
-
-def _label_order(estimator: Any) -> list[int]:
-    return [list(estimator.classes_).index(label) for label in LABELS]
-
-
 def _decide(estimator: Any, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
-    order = _label_order(estimator)
-    scores = estimator.predict_proba(blocks)[:, order]
-    return scores, (scores * estimator.weights_[order]).argmax(axis=1)
-
-
-def _tell_appeal_from_cruft(text: Any, blocks: list[Block], scores: np.ndarray,
-                            best: np.ndarray) -> None:
-    """The HTML model decides body or not; the text model decides appeal or cruft among the
-    other blocks, and splits their non-body score in its proportions (in place).
-
-    The HTML model also learns from the blocks outside each page's hand-labelled stretch, all
-    called cruft, appeals among them; the text model learned from hand labels alone and finds
-    more of the appeals (held-out HTML-mode appeal F1 0.572 against 0.479, model 0.5.0). Body
-    decisions, and so ``body_text``, are the HTML model's."""
-    other = np.flatnonzero(best != _BODY)
-    if not len(other):
-        return
-    # Each page's other blocks become one text document, read as the text model reads one.
-    pages = itertools.groupby((blocks[i] for i in other), key=lambda block: block.doc)
-    as_text = [block for _, page in pages
-               for block in from_paragraphs([other_block.text for other_block in page]).blocks]
-    kind, _ = _decide(text, as_text)
-    weights = text.weights_[_label_order(text)]
-    best[other] = np.where(kind[:, _APPEAL] * weights[_APPEAL] > kind[:, _CRUFT] * weights[_CRUFT],
-                           _APPEAL, _CRUFT)
-    split = kind[:, [_APPEAL, _CRUFT]] / kind[:, [_APPEAL, _CRUFT]].sum(axis=1, keepdims=True)
-    scores[np.ix_(other, [_APPEAL, _CRUFT])] = (1 - scores[other, _BODY])[:, None] * split
+    """The estimator's scores and labels, with scores and label numbers in ``LABELS`` order."""
+    scores, best = estimator.decide(blocks)
+    order = [list(estimator.classes_).index(label) for label in LABELS]
+    return scores[:, order], np.argsort(order)[best]
 
 
 def sha256_of(path: Path) -> str:
@@ -166,7 +132,7 @@ def _drop_stop_words(model: ParasiftModel) -> None:
     introspection, and most of a model file's size and loading time. They also keep
     ``_stop_words_id``, the memory address of their stop-word list, which differs from run to
     run and alone made two trainings on the same data write different files."""
-    for estimator in model.estimators.values():
+    for estimator in _sequences(model):
         for part in estimator.first_.get_params().values():
             for vectorizer in (part, getattr(part, "transformer_", None)):  # OncePerDistinct
                 for leftover in ("stop_words_", "_stop_words_id"):
@@ -178,9 +144,16 @@ def _transpose_coefficients(model: ParasiftModel) -> None:
     """Store the first pass's coefficients column-major: scikit-learn multiplies the sparse
     features by ``coef_.T``, and scipy copied a row-major matrix of every feature's weights
     for each page to get it contiguous."""
-    for estimator in model.estimators.values():
+    for estimator in _sequences(model):
         linear = estimator.first_.steps[-1][1]
         linear.coef_ = np.asfortranarray(linear.coef_)
+
+
+def _sequences(model: ParasiftModel) -> list[Any]:
+    """The model's ``SequenceClassifier``s, those inside a ``BodyFirst`` included."""
+    parts = [(estimator.body_, estimator.kind_) if isinstance(estimator, BodyFirst)
+             else (estimator,) for estimator in model.estimators.values()]
+    return [part for group in parts for part in group if part is not None]
 
 
 def _info(manifest: dict[str, Any]) -> dict[str, str]:

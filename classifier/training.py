@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.alignment import body_mask
+from classifier.bodyfirst import BodyFirst
 from classifier.corpus import Page, domain_of, is_held_out, read_labelled, read_pages
 from classifier.documents import Block, Document, from_paragraphs
 from classifier.errors import InvalidInput
@@ -28,6 +29,8 @@ class Labelled:
     page: Page | None = None
     domain: str = ""
     id: str = ""
+    # Which labels a person gave (None: all of them); the others came from the reference text.
+    by_hand: list[bool] | None = None
 
     def labels_on(self, blocks: list[str]) -> list[str | None]:
         """This document's hand labels carried over to the blocks of the same page, where the
@@ -49,11 +52,17 @@ def flatten(examples: Iterable[Labelled]) -> tuple[list[Block], np.ndarray]:
     return blocks, np.array(labels)
 
 
+def by_hand(examples: Iterable[Labelled]) -> np.ndarray:
+    """For every block of ``flatten(examples)``, whether a person labelled it."""
+    return np.concatenate([example.by_hand if example.by_hand is not None
+                           else np.ones(len(example.labels), bool) for example in examples])
+
+
 def page_id(labelled_doc: dict) -> str:
     return Path(labelled_doc["page"]).name.split(".")[0]
 
 
-def page_labels(page: Page, document: Document, hand: Labelled | None) -> list[str]:
+def labelled_page(page: Page, document: Document, hand: Labelled | None) -> Labelled:
     """Hand labels where the page was labelled; elsewhere body where the block aligns with the
     reference text, and cruft otherwise.
 
@@ -62,11 +71,10 @@ def page_labels(page: Page, document: Document, hand: Labelled | None) -> list[s
     but recall 0.47, and it lowered the HTML model's body word-F1 on held-out pages.
     """
     texts = document.texts
-    body = body_mask(texts, page.main_content, page.title)
-    guessed = np.where(body, "body", "cruft")
-    if hand is None:
-        return list(guessed)
-    return [known or guess for known, guess in zip(hand.labels_on(texts), guessed)]
+    guessed = np.where(body_mask(texts, page.main_content, page.title), "body", "cruft")
+    known = hand.labels_on(texts) if hand else [None] * len(texts)
+    return Labelled(document, [label or guess for label, guess in zip(known, guessed)], page,
+                    by_hand=[label is not None for label in known])
 
 
 def html_examples(pages: list[Page], hand_by_page: dict[str, Labelled]) -> list[Labelled]:
@@ -76,16 +84,18 @@ def html_examples(pages: list[Page], hand_by_page: dict[str, Labelled]) -> list[
             document = from_html(page.html())
         except InvalidInput:
             continue
-        labels = page_labels(page, document, hand_by_page.get(page.id))
-        examples.append(Labelled(document, labels, page))
+        examples.append(labelled_page(page, document, hand_by_page.get(page.id)))
     return examples
 
 
-def fit(examples: list[Labelled], markup: bool) -> SequenceClassifier:
+def fit(examples: list[Labelled], markup: bool) -> SequenceClassifier | BodyFirst:
+    """The text model, or with ``markup`` the HTML one (see ``classifier.bodyfirst``)."""
     blocks, labels = flatten(examples)
     folds = max(2, min(3 if markup else 5, len(examples)))
-    return SequenceClassifier(first_pass(markup=markup), folds=folds, core=not markup).fit(
-        blocks, labels)
+    sequence = SequenceClassifier(first_pass(markup=markup), folds=folds, core=not markup)
+    if not markup:
+        return sequence.fit(blocks, labels)
+    return BodyFirst(sequence).fit(blocks, labels, by_hand=by_hand(examples))
 
 
 @dataclass
@@ -158,7 +168,7 @@ def load_corpus(paths: Iterable[Path]) -> Corpus:
 
 def train_model(corpus: Corpus) -> ParasiftModel:
     """The text model from hand labels; the HTML model from pages, labelled by hand where the
-    page was and by its reference text elsewhere (see ``page_labels``)."""
+    page was and by its reference text elsewhere (see ``labelled_page``)."""
     for example in corpus.labelled:
         unknown = set(example.labels) - set(LABELS)
         if unknown:

@@ -41,9 +41,21 @@ def _document(rng: random.Random, number: int) -> dict:
             "paragraphs": paragraphs}
 
 
-def write_corpus(path: Path, documents: int = 12, seed: int = 7) -> Path:
-    rng = random.Random(seed)
+def write_corpus(path: Path, count: int = 12, seed: int = 7) -> Path:
     with path.open("w") as out:
-        for number in range(documents):
-            out.write(json.dumps(_document(rng, number)) + "\n")
+        for document in documents(count, seed):
+            out.write(json.dumps(document) + "\n")
     return path
+
+
+def as_html(document: dict) -> str:
+    """A fixture document as a page: menus and footers in lists, pitches in promo boxes."""
+    markup = {"cruft": "<li><a href='/x'>{}</a></li>", "body": "<p>{}</p>",
+              "appeal": "<div class='promo'><p>{}</p></div>"}
+    return "<html><body>" + "".join(markup[paragraph["label"]].format(paragraph["text"])
+                                    for paragraph in document["paragraphs"]) + "</body></html>"
+
+
+def documents(count: int = 12, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    return [_document(rng, number) for number in range(count)]

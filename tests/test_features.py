@@ -10,6 +10,7 @@ from classifier.charcounts import UPPER_CLASS, class_counts
 from classifier.documents import from_paragraphs
 from classifier.model import OncePerDistinct, core_context
 from classifier.ngrams import HashedCharNgrams, WordNgramCounts
+from classifier.shape import ShapeFeatures
 
 TEXTS = [
     "The council approved the new bridge on Monday, after a two-year debate.",
@@ -113,3 +114,12 @@ def test_core_context_places_each_block_against_the_sure_blocks_of_its_own_page(
     # the second page has no sure block and no core, whatever the first page held
     assert np.allclose(unsure[:, 0], np.log1p(4)) and not unsure[:, 2].any()
     assert not unsure[:, [9, 10, 12, 13]].any()
+
+
+def test_shape_features_of_some_of_a_pages_blocks_are_their_rows_of_the_whole_page():
+    # HTML mode scores the blocks it did not call body apart from the others.
+    document = from_paragraphs(["Home", "News", "The council met on Monday to approve it.",
+                                "Subscribe now", "Share", "© 2026"])
+    whole = ShapeFeatures().transform(document.blocks)
+    some = [document.blocks[row] for row in (0, 3, 5)]
+    np.testing.assert_array_equal(ShapeFeatures().transform(some), whole[[0, 3, 5]])

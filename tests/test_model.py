@@ -1,7 +1,6 @@
 """Training, saving and loading, on a small corpus written for the tests (CI never retrains
 the shipped model)."""
 
-import copy
 import json
 import subprocess
 import sys
@@ -21,17 +20,20 @@ from classifier.corpus import Page
 from classifier.documents import from_paragraphs, from_text
 from classifier.errors import InvalidInput
 from classifier.evaluation import evaluate_html_labels
-from classifier.htmlblocks import from_html
-from classifier.jobs import LABELS
 from classifier.model import fitted_proba
 from classifier.store import (
     ModelIntegrityError,
-    ParasiftModel,
     load_model,
     save_model,
     sha256_of,
 )
-from classifier.training import Labelled, load_corpus, train_model, window_digest
+from classifier.training import (
+    Labelled,
+    html_examples,
+    load_corpus,
+    train_model,
+    window_digest,
+)
 
 
 @pytest.fixture(scope="module")
@@ -149,25 +151,6 @@ def test_train_and_evaluate_from_the_command_line(corpus_file, tmp_path):
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
-def test_html_body_is_the_html_models_and_the_rest_is_told_apart_by_the_text_model(trained):
-    text = trained.estimators["text"]
-    html = copy.deepcopy(text)  # stands in for an HTML model: only its decisions matter here
-    html.weights_ = np.array([0.2, 0.2, 5.0])  # so that it says body less often than text does
-    model = ParasiftModel({"text": text, "html": html})
-    page = ("<body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
-            "<p>The council approved the new bridge on Monday after a long debate.</p>"
-            "<p>Subscribe now for $1 a week and never miss a story.</p><p>Share</p></body>")
-    document = from_html(page)
-    order = [list(html.classes_).index(label) for label in LABELS]
-    html_best = (html.predict_proba(document.blocks)[:, order] * html.weights_[order]).argmax(1)
-    scores, best = model.decide(document)
-    body = LABELS.index("body")
-    assert ((best == body) == (html_best == body)).all()
-    pitch = document.texts.index("Subscribe now for $1 a week and never miss a story.")
-    assert LABELS[html_best[pitch]] == "cruft" and LABELS[best[pitch]] == "appeal"
-    np.testing.assert_allclose(scores.sum(axis=1), 1.0)
-
-
 def test_the_direct_walk_through_a_fitted_pipeline_scores_as_scikit_learn_does(trained):
     estimator = trained.estimators["text"]
     blocks = from_text("Home\n\nBridge to reopen\n\nThe council approved the new bridge on "
@@ -249,3 +232,18 @@ def test_labels_only_lines_for_blocks_that_changed_are_refused(tmp_path):
         load_corpus([folder, labels])
     with pytest.raises(InvalidInput, match="not found"):
         load_corpus([labels])
+
+
+def test_html_training_pages_know_which_of_their_labels_a_person_gave(tmp_path):
+    folder = _wcxb_folder(tmp_path / "data")
+    labels = _labels_only(tmp_path / "extra.jsonl",
+                          ["River towns brace", "The river rose overnight.", "Subscribe for $1"],
+                          ["body", "body", "appeal"])
+    corpus = load_corpus([folder, labels])
+    [page] = html_examples(corpus.pages, {"p1": corpus.labelled[0]})
+    assert page.document.texts[0] == "Home"
+    assert page.labels == ["cruft", "body", "body", "appeal"]
+    assert page.by_hand == [False, True, True, True]
+    [unlabelled] = html_examples(corpus.pages, {})
+    assert unlabelled.labels == ["cruft", "cruft", "body", "cruft"]
+    assert unlabelled.by_hand == [False] * 4

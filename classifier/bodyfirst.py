@@ -1,0 +1,80 @@
+"""HTML mode's estimator: body or not first, then appeal or cruft among the rest, both from the
+same features of each block.
+
+The HTML model learns from whole pages, but people labelled only a stretch of each page around
+the article; the other blocks are labelled from the reference text, body where they line up
+with it and cruft elsewhere, the pitches among them included. That tells body from the rest
+well and appeal from cruft badly (held-out appeal F1 0.476, model 0.6.0). So a second sequence
+classifier, fit only on the appeal and cruft blocks a person labelled, reads the first one's
+features of the blocks it did not call body and tells those apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn import config_context
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from classifier.documents import Block
+from classifier.model import SequenceClassifier, fitted_transform
+from classifier.shape import documents_of
+
+
+class BodyFirst(ClassifierMixin, BaseEstimator):
+    """``body`` decides which blocks are body; ``kind``, the linear first pass of a second
+    ``SequenceClassifier`` over ``body``'s features, learns the other labels from the rows
+    marked ``by_hand`` alone. Without two such labels on two documents there is nothing to
+    learn from, and ``body``'s own decision stands for every block."""
+
+    def __init__(self, body: SequenceClassifier | None = None, kind: BaseEstimator | None = None,
+                 folds: int = 5) -> None:
+        self.body = body
+        self.kind = kind
+        self.folds = folds
+
+    def fit(self, blocks: list[Block], labels: np.ndarray,
+            by_hand: np.ndarray | None = None) -> BodyFirst:
+        labels = np.asarray(labels)
+        self.body_ = clone(self.body if self.body is not None else SequenceClassifier()).fit(
+            blocks, labels)
+        self.classes_ = self.body_.classes_
+        hand = np.ones(len(labels), bool) if by_hand is None else np.asarray(by_hand, bool)
+        rows = np.flatnonzero(hand & (labels != "body"))
+        others = [blocks[row] for row in rows]
+        documents = len(documents_of(others))
+        self.kind_ = None
+        if len(set(labels[rows])) >= 2 and documents >= 2:
+            # Frozen: the second classifier reads the first one's features, never refits them.
+            first = Pipeline([("features", FrozenEstimator(self.body_.first_[:-1])),
+                              ("linear", clone(self.kind if self.kind is not None
+                                               else LogisticRegression(max_iter=1000)))])
+            self.kind_ = SequenceClassifier(first, folds=min(self.folds, documents),
+                                            core=False).fit(others, labels[rows])
+        return self
+
+    def decide(self, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
+        """The probabilities, and each block's label as an index into ``classes_``. A block
+        not decided body keeps its body probability; the rest of it is split between the
+        other labels as ``kind`` splits it."""
+        with config_context(skip_parameter_validation=True):
+            features = fitted_transform(self.body_.first_[:-1], blocks)
+        proba = self.body_.proba_of(features, blocks)
+        best = (proba * self.body_.weights_).argmax(axis=1)
+        body = list(self.classes_).index("body")
+        other = np.flatnonzero(best != body)
+        if self.kind_ is None or not len(other):
+            return proba, best
+        kind = self.kind_.proba_of(features[other], [blocks[row] for row in other])
+        columns = np.searchsorted(self.classes_, self.kind_.classes_)
+        best[other] = columns[(kind * self.kind_.weights_).argmax(axis=1)]
+        proba[np.ix_(other, columns)] = (1 - proba[other, body])[:, None] * kind
+        return proba, best
+
+    def predict_proba(self, blocks: list[Block]) -> np.ndarray:
+        return self.decide(blocks)[0]
+
+    def predict(self, blocks: list[Block]) -> np.ndarray:
+        return self.classes_[self.decide(blocks)[1]]
