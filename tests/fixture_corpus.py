@@ -59,3 +59,26 @@ def as_html(document: dict) -> str:
 def documents(count: int = 12, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
     return [_document(rng, number) for number in range(count)]
+
+
+def write_folder(root: Path, count: int = 12, hand_labelled: int = 4) -> Path:
+    """A corpus folder laid out like ../shared/data: the fixture documents as pages with their
+    body as reference text, the first ``hand_labelled`` of them labelled by hand as well."""
+    pages = root / "wcxb-dev"
+    (pages / "html").mkdir(parents=True)
+    (pages / "ground-truth").mkdir()
+    (root / "labeled").mkdir()
+    files = {}
+    with (root / "labeled" / "fixture.jsonl").open("w") as labelled:
+        for number, document in enumerate(documents(count)):
+            page_id = f"{number:04d}"
+            files[page_id] = {"domain": f"site{number}.example"}
+            (pages / "html" / f"{page_id}.html").write_text(as_html(document))
+            body = [p["text"] for p in document["paragraphs"] if p["label"] == "body"]
+            (pages / "ground-truth" / f"{page_id}.json").write_text(json.dumps(
+                {"ground_truth": {"main_content": "\n\n".join(body[1:]), "title": body[0]}}))
+            if number < hand_labelled:
+                labelled.write(json.dumps({**document, "page": f"wcxb-dev/html/{page_id}.html"})
+                               + "\n")
+    (pages / "metadata.json").write_text(json.dumps({"files": files}))
+    return root

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sklearn
-from fixture_corpus import write_corpus
+from fixture_corpus import as_html, documents, write_corpus, write_folder
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_pipeline
@@ -93,12 +93,26 @@ def test_same_data_gives_the_same_model(corpus_file, trained):
                                       again.estimators[kind].predict_proba(blocks))
 
 
-def test_training_twice_writes_the_same_file(corpus_file, tmp_path):
+@pytest.fixture(scope="module")
+def corpus_folder(tmp_path_factory) -> Path:
+    return write_folder(tmp_path_factory.mktemp("folder"))
+
+
+def test_pages_train_an_html_model_that_learns_pitches_from_the_hand_labels(corpus_folder):
+    model = train_model(load_corpus([corpus_folder]))
+    assert model.estimators["html"].kind_ is not None
+    unseen = documents(14)[-1]
+    result = classify({"html": as_html(unseen)}, model)
+    assert [p["label"] for p in result["paragraphs"]] == [p["label"] for p in unseen["paragraphs"]]
+    assert result["counts"]["appeal"] >= 2  # the page has pitches to find
+
+
+def test_training_twice_writes_the_same_file(corpus_folder, tmp_path):
     # Separate processes: what differed between runs (a memory address sklearn keeps) is the
-    # same within one process.
+    # same within one process. Pages as well as labelled documents: both models are trained.
     digests = []
     for run in ("first", "second"):
-        trained = subprocess.run([sys.executable, "-m", "worker.cli", "train", str(corpus_file),
+        trained = subprocess.run([sys.executable, "-m", "worker.cli", "train", str(corpus_folder),
                                   "-o", str(tmp_path / run), "--all"],
                                  capture_output=True, text=True, timeout=300)
         assert trained.returncode == 0, trained.stderr
