@@ -46,9 +46,11 @@ from bench.extractors import (
     version_of,
 )
 from classifier.corpus import Page, read_labelled
+from classifier.documents import from_paragraphs
+from classifier.evaluation import evaluate_html_labels
 from classifier.jobs import LABELS
 from classifier.textmetrics import word_prf
-from classifier.training import labelled_window, load_corpus
+from classifier.training import Labelled, labelled_window, load_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -71,6 +73,7 @@ class TextCase:
     id: str
     paragraphs: list[str]
     labels: list[str]
+    page: Page | None = None  # the page the paragraphs were cut from, for HTML mode's labels
 
 
 @dataclass
@@ -104,6 +107,10 @@ class TextScore:
     paragraphs_per_s: float | None
 
 
+# A dataset's scores: HTML mode's word-F1, text mode's labels, HTML mode's labels (parasift's).
+Results = tuple[Dataset, list[HtmlScore], list[TextScore], dict[str, Any] | None]
+
+
 # ---------------------------------------------------------------- data
 
 def _snippets(truth: dict[str, Any]) -> dict[str, list[str]]:
@@ -120,7 +127,7 @@ def wcxb_dataset(data: Path, limit: int | None) -> Dataset:
         truth = json.loads((root / "ground-truth" / f"{page.id}.json").read_text())
         pages.append(HtmlCase(page.id, page.html(), page.main_content,
                               **_snippets(truth["ground_truth"])))
-    docs = [TextCase(example.id, example.document.texts, example.labels)
+    docs = [TextCase(example.id, example.document.texts, example.labels, example.page)
             for example in held_out.labelled[:limit]]
     return Dataset("wcxb-dev held-out", "wcxb-dev pages and labelled documents from held-out "
                    "domains (never trained on)", pages, docs)
@@ -150,7 +157,7 @@ def independent_dataset(folder: Path, limit: int | None) -> Dataset | None:
             page = Page(path.stem, "", path, truth["main_content"], "")
             doc = labelled[path.stem]
             docs.append(TextCase(path.stem, labelled_window(page, doc, labels_file),
-                                 doc["labels"]))
+                                 doc["labels"], page))
     description = (f"pages not from ../shared, in `{_shown(folder)}`; sources: "
                    f"{_counts(sources)}; languages: {_counts(languages)}")
     return Dataset("independent", description, pages, docs)
@@ -290,7 +297,7 @@ def load_parasift() -> tuple[Any | None, str]:
 
 
 def run_dataset(dataset: Dataset, model: Any | None,
-                rounds: int) -> tuple[list[HtmlScore], list[TextScore]]:
+                rounds: int) -> tuple[list[HtmlScore], list[TextScore], dict[str, Any] | None]:
     html_systems = ({"parasift": parasift_html(model)} if model else {}) | COMPETITORS
     text_systems = ({"parasift": parasift_labels(model)} if model else {}) | {
         "jusText": justext_labels, BASELINE: keep_everything}
@@ -312,7 +319,21 @@ def run_dataset(dataset: Dataset, model: Any | None,
         for system, (labels, seconds) in in_rounds(runs, rounds).items():
             text_scores.append(text_score(system, labels, seconds, dataset.docs))
             _progress(f"{dataset.name} text {system}: macro-F1 {text_scores[-1].macro_f1:.3f}")
-    return html_scores, text_scores
+    labels = html_labels(model, dataset.docs) if model else None
+    if labels:
+        _progress(f"{dataset.name} html labels parasift: macro-F1 {labels['macro_f1']:.3f}")
+    return html_scores, text_scores, labels
+
+
+def html_labels(model: Any, docs: list[TextCase]) -> dict[str, Any] | None:
+    """parasift's three labels in HTML mode: each labelled document's page cut into blocks and
+    labelled, scored on the blocks whose text lines up with a labelled paragraph
+    (``classifier.evaluation.evaluate_html_labels``). The other systems label no appeals."""
+    examples = [Labelled(from_paragraphs(doc.paragraphs), doc.labels, doc.page)
+                for doc in docs if doc.page]
+    if not examples:
+        return None
+    return evaluate_html_labels(model, examples)
 
 
 def _progress(message: str) -> None:
@@ -387,7 +408,8 @@ def command_line(argv: Sequence[str]) -> str:
     return shlex.join([python, "-m", "bench.accuracy", *argv])
 
 
-def _dataset_section(dataset: Dataset, html: list[HtmlScore], text: list[TextScore]) -> str:
+def _dataset_section(dataset: Dataset, html: list[HtmlScore], text: list[TextScore],
+                     labels: dict[str, Any] | None) -> str:
     parts = [f"## {dataset.name}\n\n{dataset.description}.\n"]
     if html:
         parts.append(f"### HTML mode: {len(dataset.pages)} pages\n\n{html_table(html)}\n")
@@ -395,6 +417,14 @@ def _dataset_section(dataset: Dataset, html: list[HtmlScore], text: list[TextSco
         count = sum(len(doc.paragraphs) for doc in dataset.docs)
         parts.append(f"### Text mode: {len(dataset.docs)} labelled documents, {count:,} "
                      f"paragraphs\n\n{text_table(text)}\n")
+    if labels:
+        per_label = {label: tuple(labels["labels"][label][key]
+                                  for key in ("precision", "recall", "f1", "support"))
+                     for label in LABELS}
+        score = TextScore("parasift", per_label, labels["macro_f1"], 0, None)
+        parts.append(f"### HTML mode, three labels: {labels['blocks']:,} blocks of "
+                     f"{labels['pages']} pages (those that line up with a labelled paragraph)"
+                     f"\n\n{text_table([score])}\n")
     return "\n".join(parts)
 
 
@@ -423,7 +453,7 @@ NOTES = """## How this is measured
 """
 
 
-def report(datasets: list[tuple[Dataset, list[HtmlScore], list[TextScore]]], header: str) -> str:
+def report(datasets: list[Results], header: str) -> str:
     sections = [_dataset_section(*entry) for entry in datasets]
     return "\n".join([header, *sections, NOTES])
 
@@ -444,14 +474,14 @@ def report_header(argv: Sequence[str], data: Path, machine: str, notes: list[str
     return "\n".join(lines)
 
 
-def chart(results: list[tuple[Dataset, list[HtmlScore], list[TextScore]]], path: Path) -> None:
+def chart(results: list[Results], path: Path) -> None:
     """Word-F1 and pages/s per system, one bar per dataset within each system's group."""
     import matplotlib
     matplotlib.use("Agg")  # no display needed, and none on CI
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    runs = [(dataset.name, scores) for dataset, scores, _ in results if scores]
+    runs = [(dataset.name, scores) for dataset, scores, *_ in results if scores]
     systems = list(dict.fromkeys(score.system for _, scores in runs for score in scores))
     width = 0.8 / len(runs)
     figure, (f1_axis, speed_axis) = plt.subplots(1, 2, figsize=(12, 4.8))
@@ -479,10 +509,11 @@ def chart(results: list[tuple[Dataset, list[HtmlScore], list[TextScore]]], path:
     plt.close(figure)
 
 
-def _json_ready(results: list[tuple[Dataset, list[HtmlScore], list[TextScore]]]) -> dict:
+def _json_ready(results: list[Results]) -> dict:
     return {dataset.name: {"pages": len(dataset.pages), "docs": [doc.id for doc in dataset.docs],
-                           "html": [asdict(s) for s in html], "text": [asdict(s) for s in text]}
-            for dataset, html, text in results}
+                           "html": [asdict(s) for s in html], "text": [asdict(s) for s in text],
+                           "html_labels": labels}
+            for dataset, html, text, labels in results}
 
 
 # ---------------------------------------------------------------- command line

@@ -12,6 +12,7 @@ for _module in ("trafilatura", "readability", "justext", "boilerpy3", "resilipar
 
 from bench import accuracy  # noqa: E402
 from bench.extractors import COMPETITORS, justext_labels, keep_everything  # noqa: E402
+from classifier import default_model  # noqa: E402
 from classifier.errors import InvalidInput  # noqa: E402
 from classifier.htmlblocks import from_html  # noqa: E402
 from classifier.training import window_digest  # noqa: E402
@@ -129,6 +130,9 @@ def test_independent_set_format(tmp_path) -> None:
     (tmp_path / "labels.jsonl").write_text(json.dumps(line) + "\n")
     dataset = accuracy.independent_dataset(tmp_path, None)
     assert (dataset.docs[0].paragraphs, dataset.docs[0].labels) == (texts, ["body", "cruft"])
+    labels = accuracy.html_labels(default_model(), dataset.docs)  # the page, cut as HTML
+    assert (labels["pages"], labels["blocks"]) == (1, 2)
+    assert "three labels: 2 blocks of 1 pages" in accuracy._dataset_section(dataset, [], [], labels)
 
     (tmp_path / "labels.jsonl").write_text(json.dumps({**line, "blocks": [0, 2]}) + "\n")
     with pytest.raises(InvalidInput, match="no longer cuts into the blocks"):
