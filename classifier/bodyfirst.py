@@ -11,6 +11,8 @@ features of the blocks it did not call body and tells those apart.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -26,8 +28,9 @@ from classifier.shape import documents_of
 class BodyFirst(ClassifierMixin, BaseEstimator):
     """``body`` decides which blocks are body; ``kind``, the linear first pass of a second
     ``SequenceClassifier`` over ``body``'s features, learns the other labels from the rows
-    marked ``by_hand`` alone. Without two such labels on two documents there is nothing to
-    learn from, and ``body``'s own decision stands for every block."""
+    marked ``by_hand`` alone. Unless two such labels each appear on two documents (and there
+    is a body label), there is too little to learn from, and ``body``'s own decision stands for
+    every block."""
 
     def __init__(self, body: SequenceClassifier | None = None, kind: BaseEstimator | None = None,
                  folds: int = 5) -> None:
@@ -45,8 +48,13 @@ class BodyFirst(ClassifierMixin, BaseEstimator):
         rows = np.flatnonzero(hand & (labels != "body"))
         others = [blocks[row] for row in rows]
         documents = len(documents_of(others))
+        # Each label on two documents at least: with up to five documents every fold holds out
+        # one, and the others still have every label to learn from.
+        documents_with = Counter(label for label, block in {
+            (labels[row], id(blocks[row].doc)) for row in rows})
         self.kind_ = None
-        if len(set(labels[rows])) >= 2 and documents >= 2:
+        if "body" in self.classes_ and len(documents_with) >= 2 and \
+                min(documents_with.values()) >= 2:
             # Frozen: the second classifier reads the first one's features, never refits them.
             first = Pipeline([("features", FrozenEstimator(self.body_.first_[:-1])),
                               ("linear", clone(self.kind if self.kind is not None
@@ -63,9 +71,11 @@ class BodyFirst(ClassifierMixin, BaseEstimator):
             features = fitted_transform(self.body_.first_[:-1], blocks)
         proba = self.body_.proba_of(features, blocks)
         best = (proba * self.body_.weights_).argmax(axis=1)
+        if self.kind_ is None:
+            return proba, best
         body = list(self.classes_).index("body")
         other = np.flatnonzero(best != body)
-        if self.kind_ is None or not len(other):
+        if not len(other):
             return proba, best
         kind = self.kind_.proba_of(features[other], [blocks[row] for row in other])
         columns = np.searchsorted(self.classes_, self.kind_.classes_)

@@ -2,6 +2,7 @@
 blocks is learnt from the blocks a person labelled, and from no others."""
 
 import numpy as np
+import pytest
 from fixture_corpus import as_html, documents
 
 from classifier.bodyfirst import BodyFirst
@@ -51,8 +52,9 @@ def test_pitches_are_told_from_cruft_by_what_people_labelled():
                                   model.body_.predict_proba(page.document.blocks)[:, body])
 
 
-def test_without_hand_labels_the_body_models_decision_stands():
-    model = _fit(_pages(hand_labelled=0))
+@pytest.mark.parametrize("hand_labelled", [0, 1])  # none, or pitches on one page only
+def test_without_enough_hand_labels_the_body_models_decision_stands(hand_labelled):
+    model = _fit(_pages(hand_labelled))
     blocks = _unseen_page().document.blocks
     assert model.kind_ is None
     for ours, its in zip(model.decide(blocks), model.body_.decide(blocks)):
