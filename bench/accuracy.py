@@ -5,8 +5,10 @@
 HTML mode: each system turns a held-out wcxb-dev page into text, scored by word-level
 precision/recall/F1 against the reference text (``classifier.textmetrics.word_prf``), and timed
 on the same pages in the same run. Text mode: the held-out hand-labelled documents, one label per
-given paragraph. An independent set in ``bench/independent`` (``pages/<id>.html``,
-``truth/<id>.json``, hand labels in ``labels.jsonl``) is run the same way when present.
+given paragraph; and parasift's three labels in HTML mode, on the blocks of those documents'
+pages that line up with a labelled paragraph. An independent set in ``bench/independent``
+(``pages/<id>.html``, ``truth/<id>.json``, hand labels in ``labels.jsonl``) is run the same way
+when present.
 Writes ``bench/results/accuracy.md``, ``accuracy.png`` (for the README) and ``accuracy.json``
 (per-page F1, to find what to fix).
 """

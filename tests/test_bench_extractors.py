@@ -144,7 +144,7 @@ def test_tables_chart_and_missing_data(tmp_path) -> None:
     score = accuracy.html_score("resiliparse", texts, sum(seconds), [_case("a")])
     assert "| resiliparse |" in accuracy.html_table([score])
     dataset = accuracy.Dataset("tiny", "one page", [_case("a")], [])
-    accuracy.chart([(dataset, [score], [])], tmp_path / "chart.png")
+    accuracy.chart([(dataset, [score], [], None)], tmp_path / "chart.png")
     assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
     with pytest.raises(SystemExit) as stopped:
         accuracy.main(["--data", str(tmp_path / "missing")])
