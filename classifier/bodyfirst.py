@@ -11,26 +11,24 @@ features of the blocks it did not call body and tells those apart.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
 from classifier.documents import Block
-from classifier.model import SequenceClassifier, fitted_transform
+from classifier.model import SequenceClassifier, document_numbers, fitted_transform
 from classifier.shape import documents_of
 
 
 class BodyFirst(ClassifierMixin, BaseEstimator):
     """``body`` decides which blocks are body; ``kind``, the linear first pass of a second
     ``SequenceClassifier`` over ``body``'s features, learns the other labels from the rows
-    marked ``by_hand`` alone. Unless two such labels each appear on two documents (and there
-    is a body label), there is too little to learn from, and ``body``'s own decision stands for
-    every block."""
+    marked ``by_hand`` alone. Unless every fold of its training has two such labels to learn
+    from (and there is a body label), ``body``'s own decision stands for every block."""
 
     def __init__(self, body: SequenceClassifier | None = None, kind: BaseEstimator | None = None,
                  folds: int = 5) -> None:
@@ -47,20 +45,16 @@ class BodyFirst(ClassifierMixin, BaseEstimator):
         hand = np.ones(len(labels), bool) if by_hand is None else np.asarray(by_hand, bool)
         rows = np.flatnonzero(hand & (labels != "body"))
         others = [blocks[row] for row in rows]
-        documents = len(documents_of(others))
-        # Each label on two documents at least: with up to five documents every fold holds out
-        # one, and the others still have every label to learn from.
-        documents_with = Counter(label for label, block in {
-            (labels[row], id(blocks[row].doc)) for row in rows})
+        folds = min(self.folds, len(documents_of(others)))
         self.kind_ = None
-        if "body" in self.classes_ and len(documents_with) >= 2 and \
-                min(documents_with.values()) >= 2:
+        if "body" in self.classes_ and len(set(labels[rows])) >= 2 and folds >= 2 and \
+                _every_fold_sees_every_label(others, labels[rows], folds):
             # Frozen: the second classifier reads the first one's features, never refits them.
             first = Pipeline([("features", FrozenEstimator(self.body_.first_[:-1])),
                               ("linear", clone(self.kind if self.kind is not None
                                                else LogisticRegression(max_iter=1000)))])
-            self.kind_ = SequenceClassifier(first, folds=min(self.folds, documents),
-                                            core=False).fit(others, labels[rows])
+            self.kind_ = SequenceClassifier(first, folds=folds, core=False).fit(
+                others, labels[rows])
         return self
 
     def decide(self, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,3 +82,10 @@ class BodyFirst(ClassifierMixin, BaseEstimator):
 
     def predict(self, blocks: list[Block]) -> np.ndarray:
         return self.classes_[self.decide(blocks)[1]]
+
+
+def _every_fold_sees_every_label(blocks: list[Block], labels: np.ndarray, folds: int) -> bool:
+    """Whether the training part of each of ``SequenceClassifier``'s folds over these blocks
+    holds every label: a linear model refuses to learn from one."""
+    splits = GroupKFold(folds).split(blocks, labels, groups=document_numbers(blocks))
+    return all(len(set(labels[train])) == len(set(labels)) for train, _ in splits)

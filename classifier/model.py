@@ -196,10 +196,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, blocks: list[Block], labels: np.ndarray) -> SequenceClassifier:
         labels = np.asarray(labels)
-        # Documents numbered in order (not by id()) so that the folds, and so the model, are
-        # the same on every run.
-        groups = np.concatenate([np.full(stop - start, number) for number, (_, start, stop)
-                                 in enumerate(documents_of(blocks))])
+        groups = document_numbers(blocks)
         first = self.first if self.first is not None else first_pass(markup=False)
         out_of_fold = cross_val_predict(first, blocks, labels, groups=groups,
                                         cv=GroupKFold(self.folds), method="predict_proba")
@@ -233,6 +230,13 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, blocks: list[Block]) -> np.ndarray:
         return self.classes_[self.decide(blocks)[1]]
+
+
+def document_numbers(blocks: list[Block]) -> np.ndarray:
+    """Each block's document, numbered in order (not by id()), so that folds over documents,
+    and so the model, are the same on every run."""
+    return np.concatenate([np.full(stop - start, number) for number, (_, start, stop)
+                           in enumerate(documents_of(blocks))])
 
 
 def fitted_proba(estimator: BaseEstimator, rows: object) -> np.ndarray:
