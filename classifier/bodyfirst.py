@@ -12,15 +12,13 @@ features of the blocks it did not call body and tells those apart.
 from __future__ import annotations
 
 import numpy as np
-from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
 from classifier.documents import Block
-from classifier.model import SequenceClassifier, document_numbers, fitted_transform
+from classifier.model import SequenceClassifier
 from classifier.shape import documents_of
 
 
@@ -46,34 +44,33 @@ class BodyFirst(ClassifierMixin, BaseEstimator):
         rows = np.flatnonzero(hand & (labels != "body"))
         others = [blocks[row] for row in rows]
         folds = min(self.folds, len(documents_of(others)))
-        self.kind_ = None
-        if "body" in self.classes_ and len(set(labels[rows])) >= 2 and folds >= 2 and \
-                _every_fold_sees_every_label(others, labels[rows], folds):
-            # Frozen: the second classifier reads the first one's features, never refits them.
-            first = Pipeline([("features", FrozenEstimator(self.body_.first_[:-1])),
-                              ("linear", clone(self.kind if self.kind is not None
-                                               else LogisticRegression(max_iter=1000)))])
-            self.kind_ = SequenceClassifier(first, folds=folds, core=False).fit(
-                others, labels[rows])
+        # Frozen: the second classifier reads the first one's features, never refits them.
+        first = Pipeline([("features", FrozenEstimator(self.body_.first_[:-1])),
+                          ("linear", clone(self.kind if self.kind is not None
+                                           else LogisticRegression(max_iter=1000)))])
+        kind = SequenceClassifier(first, folds=folds, core=False)
+        kinds = set(labels[rows])
+        # A linear model refuses to learn from one label, so each of its folds needs them all.
+        learnable = "body" in self.classes_ and len(kinds) >= 2 and folds >= 2 and all(
+            set(labels[rows[train]]) == kinds for train, _ in kind.splits(others))
+        self.kind_ = kind.fit(others, labels[rows]) if learnable else None
         return self
 
     def decide(self, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
         """The probabilities, and each block's label as an index into ``classes_``. A block
         not decided body keeps its body probability; the rest of it is split between the
         other labels as ``kind`` splits it."""
-        with config_context(skip_parameter_validation=True):
-            features = fitted_transform(self.body_.first_[:-1], blocks)
-        proba = self.body_.proba_of(features, blocks)
-        best = (proba * self.body_.weights_).argmax(axis=1)
+        features = self.body_.features_of(blocks)
+        proba, best = self.body_.decide_of(features, blocks)
         if self.kind_ is None:
             return proba, best
         body = list(self.classes_).index("body")
         other = np.flatnonzero(best != body)
         if not len(other):
             return proba, best
-        kind = self.kind_.proba_of(features[other], [blocks[row] for row in other])
+        kind, kind_best = self.kind_.decide_of(features[other], [blocks[row] for row in other])
         columns = np.searchsorted(self.classes_, self.kind_.classes_)
-        best[other] = columns[(kind * self.kind_.weights_).argmax(axis=1)]
+        best[other] = columns[kind_best]
         proba[np.ix_(other, columns)] = (1 - proba[other, body])[:, None] * kind
         return proba, best
 
@@ -83,9 +80,3 @@ class BodyFirst(ClassifierMixin, BaseEstimator):
     def predict(self, blocks: list[Block]) -> np.ndarray:
         return self.classes_[self.decide(blocks)[1]]
 
-
-def _every_fold_sees_every_label(blocks: list[Block], labels: np.ndarray, folds: int) -> bool:
-    """Whether the training part of each of ``SequenceClassifier``'s folds over these blocks
-    holds every label: a linear model refuses to learn from one."""
-    splits = GroupKFold(folds).split(blocks, labels, groups=document_numbers(blocks))
-    return all(len(set(labels[train])) == len(set(labels)) for train, _ in splits)

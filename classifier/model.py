@@ -196,47 +196,55 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, blocks: list[Block], labels: np.ndarray) -> SequenceClassifier:
         labels = np.asarray(labels)
-        groups = document_numbers(blocks)
+        splits = self.splits(blocks)
         first = self.first if self.first is not None else first_pass(markup=False)
-        out_of_fold = cross_val_predict(first, blocks, labels, groups=groups,
-                                        cv=GroupKFold(self.folds), method="predict_proba")
+        out_of_fold = cross_val_predict(first, blocks, labels, cv=splits, method="predict_proba")
         self.first_ = clone(first).fit(blocks, labels)
         second = self.second if self.second is not None else make_pipeline(
             StandardScaler(), LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=100))
         second_features = self._second_features(out_of_fold, blocks)
         self.second_ = clone(second).fit(second_features, labels)
         self.classes_ = self.first_.classes_
-        held_out_scores = cross_val_predict(second, second_features, labels, groups=groups,
-                                            cv=GroupKFold(self.folds), method="predict_proba")
+        held_out_scores = cross_val_predict(second, second_features, labels, cv=splits,
+                                            method="predict_proba")
         self.weights_ = label_weights(held_out_scores, labels, self.classes_)
         return self
 
-    def predict_proba(self, blocks: list[Block]) -> np.ndarray:
-        # The fitted parameters were validated once, at fit; checking them again costs more
-        # than the arithmetic on a short article.
+    def splits(self, blocks: list[Block]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The folds over documents (training rows, held-out rows) of ``fit``'s out-of-fold
+        scores. Documents are numbered in order (not by id()), so that the folds, and so the
+        model, are the same on every run."""
+        numbers = np.concatenate([np.full(stop - start, number) for number, (_, start, stop)
+                                  in enumerate(documents_of(blocks))])
+        return list(GroupKFold(self.folds).split(blocks, groups=numbers))
+
+    # The fitted parameters were validated once, at fit; checking them again on every call
+    # costs more than the arithmetic on a short article.
+    def features_of(self, blocks: list[Block]) -> object:
+        """The blocks' first-pass features, which ``proba_of`` and ``decide_of`` take."""
         with config_context(skip_parameter_validation=True):
-            return self.proba_of(fitted_transform(self.first_[:-1], blocks), blocks)
+            return fitted_transform(self.first_[:-1], blocks)
 
     def proba_of(self, features: object, blocks: list[Block]) -> np.ndarray:
-        """``predict_proba`` from the blocks' first-pass features, already computed."""
+        """``predict_proba`` from the blocks' first-pass features."""
         with config_context(skip_parameter_validation=True):
             scores = fitted_proba(self.first_[-1], features)
             return fitted_proba(self.second_, self._second_features(scores, blocks))
 
+    def decide_of(self, features: object, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
+        """``decide`` from the blocks' first-pass features."""
+        proba = self.proba_of(features, blocks)
+        return proba, (proba * self.weights_).argmax(axis=1)
+
+    def predict_proba(self, blocks: list[Block]) -> np.ndarray:
+        return self.proba_of(self.features_of(blocks), blocks)
+
     def decide(self, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray]:
         """The probabilities, and each block's label as an index into ``classes_``."""
-        proba = self.predict_proba(blocks)
-        return proba, (proba * self.weights_).argmax(axis=1)
+        return self.decide_of(self.features_of(blocks), blocks)
 
     def predict(self, blocks: list[Block]) -> np.ndarray:
         return self.classes_[self.decide(blocks)[1]]
-
-
-def document_numbers(blocks: list[Block]) -> np.ndarray:
-    """Each block's document, numbered in order (not by id()), so that folds over documents,
-    and so the model, are the same on every run."""
-    return np.concatenate([np.full(stop - start, number) for number, (_, start, stop)
-                           in enumerate(documents_of(blocks))])
 
 
 def fitted_proba(estimator: BaseEstimator, rows: object) -> np.ndarray:
