@@ -7,6 +7,7 @@ machines need no scikit-learn.
 from __future__ import annotations
 
 import argparse
+import codecs
 import itertools
 import json
 import sys
@@ -53,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.set_defaults(func=_evaluate)
 
 
-def _input_kind(name: str, content: str) -> str:
+def _input_kind(name: str, content: bytes) -> str:
     suffix = Path(name).suffix.lower()
     if suffix == ".jsonl":
         return "jobs"
@@ -61,19 +62,21 @@ def _input_kind(name: str, content: str) -> str:
         return "job"
     if suffix in (".html", ".htm", ".xhtml"):
         return "html"
-    if suffix == "" and content.lstrip().startswith("<"):
+    if suffix == "" and content.lstrip().startswith(b"<"):
         return "html"
     return "text"
 
 
-def _read_input(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
-    return Path(name).read_text(encoding="utf-8", errors="replace")
+def _read_input(name: str) -> bytes:
+    # Bytes, not text: a page says its own charset, which the classifier reads (see
+    # classifier.documents.decode_text); decoding here first would garble it.
+    return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
 
 
-def _jobs(lines: TextIO | list[str]) -> Iterator[Any]:
-    for line in lines:
+def _jobs(content: bytes) -> Iterator[bytes]:
+    # Split on line ends alone: str.splitlines also splits at U+2028 and the like, which a
+    # JSON string may hold as they are.
+    for line in content.removeprefix(codecs.BOM_UTF8).splitlines():
         if line.strip():
             yield line  # classify() parses it, so a broken line becomes an error result
 
@@ -107,12 +110,13 @@ def _label(args: argparse.Namespace) -> int:
     model = _load(args.model)
     kind = args.kind or _input_kind(args.file, content)
     if kind == "jobs":
-        jobs = _jobs(content.splitlines())
+        jobs = _jobs(content)
         while chunk := list(itertools.islice(jobs, JOBS_PER_CALL)):
             for result in classify_many(chunk, model):
                 sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 0
-    result = classify(content if kind == "job" else {kind: content}, model)
+    job = content.removeprefix(codecs.BOM_UTF8) if kind == "job" else {kind: content}
+    result = classify(job, model)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:

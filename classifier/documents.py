@@ -6,6 +6,7 @@ boilerplate comes in runs, and a paragraph is best judged by the company it keep
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 
@@ -48,6 +49,21 @@ def collapse_whitespace(text: str) -> str:
     # str.split() knows the same whitespace as the regular expression ``\s`` (both ask
     # str.isspace), at a fraction of the cost: this runs for every text node of a page.
     return " ".join(text.split())
+
+
+def decode_text(data: bytes, declared: str | None = None) -> str:
+    """Decode by BOM, then the ``declared`` charset, then UTF-8, then cp1252 (which never
+    fails: the web's own fallback for pages that do not say)."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                          (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    for encoding in [declared, "utf-8"] if declared else ["utf-8"]:
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1252", errors="replace")
 
 
 def from_text(text: str) -> Document:

@@ -5,13 +5,12 @@ The walk is iterative (``etree.iterwalk``), so deeply nested markup cannot exhau
 
 from __future__ import annotations
 
-import codecs
 import re
 from functools import lru_cache
 
 from lxml import etree
 
-from classifier.documents import Block, Document, collapse_whitespace
+from classifier.documents import Block, Document, collapse_whitespace, decode_text
 from classifier.errors import InvalidInput
 
 BLOCK_TAGS = frozenset(
@@ -43,19 +42,9 @@ _PARSER = etree.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True
 
 
 def decode_html(data: bytes) -> str:
-    """Decode by BOM, then the declared charset, then UTF-8, then cp1252 (which never fails)."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                          (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom):
-            return data[len(bom):].decode(encoding, errors="replace")
+    """Decode by BOM, then the charset the page declares, then UTF-8, then cp1252."""
     declared = _META_CHARSET.search(data[:4096])
-    candidates = [declared.group(1).decode("ascii").lower()] if declared else []
-    for encoding in [*candidates, "utf-8"]:
-        try:
-            return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return data.decode("cp1252", errors="replace")
+    return decode_text(data, declared.group(1).decode("ascii").lower() if declared else None)
 
 
 def _is_hidden(element: etree._Element) -> bool:

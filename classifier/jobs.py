@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from classifier.documents import Document, from_paragraphs, from_text
+from classifier.documents import Document, decode_text, from_paragraphs, from_text
 from classifier.errors import InvalidInput
 from classifier.htmlblocks import from_html
 from classifier.limits import Limits
@@ -32,7 +32,8 @@ class Job:
             return from_html(self.content)
         if self.kind == "paragraphs":
             return from_paragraphs(self.content)
-        return from_text(self.content)
+        return from_text(decode_text(self.content) if isinstance(self.content, bytes)
+                         else self.content)
 
 
 def _decode_message(message: Any) -> Any:
@@ -62,7 +63,7 @@ def _content_of(kind: str, value: Any) -> str | bytes | list[str]:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise InvalidInput("paragraphs must be a list of strings", code="wrong_type")
         return value
-    if kind == "html" and isinstance(value, (bytes, bytearray)):
+    if isinstance(value, (bytes, bytearray)):  # a file's bytes, in-process: decoded as it says
         return bytes(value)
     if not isinstance(value, str):
         raise InvalidInput(f"{kind} must be a string", code="wrong_type")

@@ -20,6 +20,12 @@ def test_numeric_ids_become_strings_and_html_bytes_are_kept_as_bytes():
     assert read_job({"html": b"<p>x</p>"}).content == b"<p>x</p>"
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "utf-8-sig", "utf-16"])
+def test_text_bytes_are_decoded_by_bom_then_utf8_then_cp1252(encoding):
+    data = "Café crème.\n\nBrûlée.".encode(encoding)
+    assert read_job({"text": data}).document().texts == ["Café crème.", "Brûlée."]
+
+
 @pytest.mark.parametrize(("message", "code"), [
     ("{not json", "malformed_json"),
     (b"\xff\xfe\x00garbage", "undecodable"),

@@ -5,12 +5,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def label(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "worker.cli", "label", *args], input=stdin,
-                          capture_output=True, text=True, timeout=120)
+def label(*args: str, stdin: str | bytes | None = None) -> subprocess.CompletedProcess:
+    if isinstance(stdin, str):
+        stdin = stdin.encode()
+    run = subprocess.run([sys.executable, "-m", "worker.cli", "label", *args], input=stdin,
+                         capture_output=True, timeout=120)
+    return subprocess.CompletedProcess(run.args, run.returncode, run.stdout.decode(),
+                                       run.stderr.decode())
 
 
 def test_text_file_prints_a_table_of_labelled_paragraphs():
@@ -60,3 +66,36 @@ def test_bad_input_exits_non_zero_with_a_message(tmp_path):
     assert run.returncode == 1 and "no visible text" in run.stderr
     missing = label(str(tmp_path / "nope.txt"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+SENTENCE = "Café crème brûlée is the dessert that most of the guests ordered that night."
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("latin1.html", f"<p>{SENTENCE}</p>".encode("cp1252")),
+    ("declared.html", f"<meta charset='iso-8859-15'><p>{SENTENCE}</p>".encode("iso-8859-15")),
+    ("utf16.html", f"<p>{SENTENCE}</p>".encode("utf-16")),
+    ("latin1.txt", SENTENCE.encode("cp1252")),
+], ids=["cp1252 html", "declared charset", "utf-16 bom", "cp1252 text"])
+def test_files_are_read_in_their_own_charset(tmp_path, name, data):
+    page = tmp_path / name
+    page.write_bytes(data)
+    result = json.loads(label(str(page), "--json").stdout)
+    assert [p["text"] for p in result["paragraphs"]] == [SENTENCE]
+
+
+def test_stdin_is_read_in_the_pages_charset_too():
+    run = label("--as", "html", "-", "--json", stdin=f"<p>{SENTENCE}</p>".encode("cp1252"))
+    assert json.loads(run.stdout)["body_text"] == SENTENCE
+
+
+def test_jsonl_lines_end_at_line_ends_only_and_bad_utf8_is_an_error_in_place(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    # U+2028 may stand unescaped in a JSON string; str.splitlines would cut the line there.
+    jobs.write_bytes(json.dumps({"id": "a", "text": "One\u2028two."}, ensure_ascii=False)
+                     .encode() + b"\n" + '{"id": "b", "text": "Caf\xe9."}'.encode("cp1252")
+                     + b"\n" + json.dumps({"id": "c", "text": "Three."}).encode() + b"\n")
+    results = [json.loads(line) for line in label(str(jobs)).stdout.splitlines()]
+    assert [r["status"] for r in results] == ["ok", "error", "ok"]
+    assert results[0]["paragraphs"][0]["text"] == "One two."  # a line separator is whitespace
+    assert results[1]["error"]["code"] == "undecodable"

@@ -61,6 +61,16 @@ def test_bad_job_file_shows_in_the_dead_letter_stream(service: Service, tmp_path
     assert "cli-bad.json  error  ambiguous_input" in dead.stdout
 
 
+def test_a_file_in_another_charset_is_labelled_in_it(service: Service, tmp_path) -> None:
+    text = "Café crème brûlée, the dessert the guests ordered.\n\nÀ bientôt."
+    job = tmp_path / "cli-latin1.txt"
+    job.write_bytes(text.encode("cp1252"))  # sent as bytes, decoded by the worker
+    out = parasift("submit", str(job), "--wait", "--json", env=service.env)
+    assert out.returncode == 0, out.stderr
+    [result] = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [p["text"] for p in result["paragraphs"]] == text.split("\n\n")
+
+
 def test_run_demo_labels_the_examples_through_the_queue_and_stops() -> None:
     env = service_env("")  # no broker configured: the demo starts its own redis-server
     out = parasift("run", "--demo", env=env, timeout=300)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import ssl
 import subprocess
@@ -111,6 +112,41 @@ def test_job_files_of_every_kind(tmp_path: Path) -> None:
     (tmp_path / "g.json").write_text("42")
     with pytest.raises(ValueError):
         jobs_from_file(tmp_path / "g.json")
+
+
+def test_job_files_in_other_charsets_go_as_bytes_and_json_lines_end_at_line_ends(
+        tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes("Café.".encode("cp1252"))
+    (tmp_path / "b.txt").write_bytes("Café.".encode("utf-8-sig"))
+    # U+2028 may stand unescaped in a JSON string; str.splitlines would cut the line there.
+    (tmp_path / "c.jsonl").write_text('{"text": "One\u2028two."}\n', encoding="utf-8")
+    jobs = [job for path in sorted(tmp_path.iterdir()) for job in jobs_from_file(path)]
+    assert jobs == [{"id": "a.txt", "text": b"Caf\xe9."}, {"id": "b.txt", "text": "Café."},
+                    {"id": "c.jsonl:1", "text": "One\u2028two."}]
+
+
+def _parasift(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "worker.cli", *args], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **env}, cwd=ROOT)
+
+
+def test_submit_refuses_unreadable_files_before_sending_anything(tmp_path: Path) -> None:
+    (tmp_path / "jobs.jsonl").write_text('{"text": "fine"}\n{"text": broken}\n')
+    # Nothing listens on port 1, so a run that got as far as sending would fail differently.
+    unreachable = "redis://127.0.0.1:1/0"
+    for path, message in ((tmp_path / "missing.txt", "cannot read"),
+                          (tmp_path / "jobs.jsonl", "jobs.jsonl:2: not a JSON job")):
+        run = _parasift("submit", str(path), PARASIFT_BROKER_URL=unreachable)
+        assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
+
+
+def test_service_commands_say_when_redis_is_unreachable(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Hello.")
+    unreachable = "redis://127.0.0.1:1/0"
+    for args in (("submit", str(tmp_path / "a.txt")), ("results",)):
+        run = _parasift(*args, PARASIFT_BROKER_URL=unreachable)
+        assert run.returncode == 1 and "cannot reach" in run.stderr, run.stderr
+        assert "Traceback" not in run.stderr
 
 
 def test_examples_are_one_of_each_kind_with_a_non_english_one() -> None:

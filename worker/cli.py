@@ -14,6 +14,7 @@ import tempfile
 import time
 from typing import Any
 
+import redis
 from kombu.exceptions import OperationalError
 from kombu.utils.url import maybe_sanitize_url as safe  # passwords never reach the output
 
@@ -32,13 +33,23 @@ def _print_results(results: list[dict[str, Any]], as_json: bool) -> None:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    jobs = [job for path in args.files for job in jobs_from_file(path)]
+    try:
+        jobs = [job for path in args.files for job in jobs_from_file(path)]
+    except OSError as error:
+        print(f"parasift submit: cannot read {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    except ValueError as error:  # nothing is sent unless every file holds jobs
+        print(f"parasift submit: {error}", file=sys.stderr)
+        return 2
     app = make_app()
     try:
         task_ids = submit_many(jobs, batch_size=args.batch, app=app)
     except OperationalError as error:
         print(f"parasift: cannot reach the broker {safe(app.conf.broker_url)}: {error}",
               file=sys.stderr)
+        return 1
+    except redis.ConnectionError as error:  # the ledger (worker.ledger), written first
+        print(f"parasift: cannot reach Redis for the task ledger: {error}", file=sys.stderr)
         return 1
     if not args.wait:
         print("\n".join(task_ids))
@@ -79,6 +90,9 @@ def cmd_results(args: argparse.Namespace) -> int:
             reader.ack(entries)  # only once they were handed on
     except KeyboardInterrupt:
         pass
+    except redis.ConnectionError as error:
+        print(f"parasift: cannot reach the Redis that holds {stream}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

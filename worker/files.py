@@ -6,6 +6,7 @@ list of paragraphs, .jsonl one job message per line. A job without an id gets th
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 from typing import Any
@@ -19,22 +20,42 @@ def _json_jobs(value: Any, name: str) -> list[dict[str, Any]]:
     raise ValueError(f"{name}: expected a job object or a list of paragraphs")
 
 
+def _text_or_bytes(data: bytes) -> str | bytes:
+    """UTF-8 as a string; anything else as the bytes, which the worker decodes by their BOM,
+    the charset a page declares, or cp1252 (classifier.documents.decode_text)."""
+    try:
+        return data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
+def _json_lines(data: bytes, name: str) -> list[dict[str, Any]]:
+    # Split on line ends alone: str.splitlines also splits at U+2028, which a JSON string may
+    # hold as it is.
+    return [job for number, line in enumerate(data.splitlines(), 1) if line.strip()
+            for job in _json_jobs(_json_value(line, f"{name}:{number}"), f"{name}:{number}")]
+
+
+def _json_value(data: bytes, name: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{name}: not a JSON job in UTF-8 ({error})") from error
+
+
 def jobs_from_file(path: str | Path) -> list[dict[str, Any]]:
+    """The jobs in one file; ``OSError`` if it cannot be read, ``ValueError`` (naming the file
+    and line) if it holds no job of its kind."""
     path = Path(path)
     suffix = path.suffix.lower()
+    data = path.read_bytes()
     if suffix in (".html", ".htm"):
-        data = path.read_bytes()
-        try:
-            return [{"id": path.name, "html": data.decode("utf-8")}]
-        except UnicodeDecodeError:  # another charset: the worker reads the page's own meta tag
-            return [{"id": path.name, "html": data}]
+        return [{"id": path.name, "html": _text_or_bytes(data)}]
     if suffix == ".json":
-        return _json_jobs(json.loads(path.read_text(encoding="utf-8")), path.name)
+        return _json_jobs(_json_value(data.removeprefix(codecs.BOM_UTF8), path.name), path.name)
     if suffix == ".jsonl":
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [job for number, line in enumerate(lines, 1) if line.strip()
-                for job in _json_jobs(json.loads(line), f"{path.name}:{number}")]
-    return [{"id": path.name, "text": path.read_text(encoding="utf-8")}]
+        return _json_lines(data.removeprefix(codecs.BOM_UTF8), path.name)
+    return [{"id": path.name, "text": _text_or_bytes(data)}]
 
 
 EXAMPLES = Path(__file__).parent / "examples"
