@@ -69,7 +69,7 @@ def _input_kind(name: str, content: bytes) -> str:
 
 def _read_input(name: str) -> bytes:
     # Bytes, not text: a page says its own charset, which the classifier reads (see
-    # classifier.documents.decode_text); decoding here first would garble it.
+    # classifier.charsets); decoding here first would garble it.
     return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
 
 

@@ -6,11 +6,13 @@ boilerplate comes in runs, and a paragraph is best judged by the company it keep
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass, field
 
-_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
+# A blank line: nothing but whitespace (any, such as a no-break space) between two line ends.
+_BLANK_LINES = re.compile(r"\n\s*\n")
+# Old Mac and Windows line ends, and Unicode's own separators of lines and paragraphs.
+_LINE_ENDS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n\n"})
 
 
 @dataclass(eq=False)
@@ -51,23 +53,9 @@ def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
-def decode_text(data: bytes, declared: str | None = None) -> str:
-    """Decode by BOM, then the ``declared`` charset, then UTF-8, then cp1252 (which never
-    fails: the web's own fallback for pages that do not say)."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                          (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom):
-            return data[len(bom):].decode(encoding, errors="replace")
-    for encoding in [declared, "utf-8"] if declared else ["utf-8"]:
-        try:
-            return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return data.decode("cp1252", errors="replace")
-
-
 def from_text(text: str) -> Document:
     """Paragraphs are separated by blank lines; line breaks inside a paragraph are spaces."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").translate(_LINE_ENDS)
     chunks = (collapse_whitespace(chunk) for chunk in _BLANK_LINES.split(text))
     return Document([Block(chunk) for chunk in chunks if chunk], kind="text")
 

@@ -10,7 +10,8 @@ from functools import lru_cache
 
 from lxml import etree
 
-from classifier.documents import Block, Document, collapse_whitespace, decode_text
+from classifier import charsets
+from classifier.documents import Block, Document, collapse_whitespace
 from classifier.errors import InvalidInput
 
 BLOCK_TAGS = frozenset(
@@ -22,7 +23,7 @@ BLOCK_TAGS = frozenset(
 # Elements whose content a reader never sees as text.
 DROPPED_TAGS = frozenset(
     "script style noscript template svg math head iframe object embed canvas select "
-    "textarea input video audio picture source map".split()
+    "textarea input video audio picture source map noframes noembed".split()
 )
 # Ancestors worth naming in a block's markup tokens: they say which part of the page it is in.
 LANDMARK_TAGS = frozenset(
@@ -32,9 +33,12 @@ LANDMARK_TAGS = frozenset(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _WORDS = re.compile(r"[a-z]{2,}")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.-]+)""", re.I)
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MAX_CLASS_TOKENS = 8
+# Tokens a block inherits at most: real pages reach about 115 (wcxb-dev); without a bound, a
+# tower of nested elements with class names costs time and memory with the square of its height.
+_MAX_MARKUP_TOKENS = 128
 # libxml2 silently drops what lies deeper than this even with huge_tree; say so instead.
 MAX_DEPTH = 2000
 # lxml.etree's parser, not lxml.html's: the latter looks up a Python class for every element.
@@ -43,8 +47,7 @@ _PARSER = etree.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True
 
 def decode_html(data: bytes) -> str:
     """Decode by BOM, then the charset the page declares, then UTF-8, then cp1252."""
-    declared = _META_CHARSET.search(data[:4096])
-    return decode_text(data, declared.group(1).decode("ascii").lower() if declared else None)
+    return charsets.decode(data, charsets.declared_charset(data))
 
 
 def _is_hidden(element: etree._Element) -> bool:
@@ -92,8 +95,9 @@ def _frame(element: etree._Element, tag: str, parent: _Frame | None) -> _Frame:
     own = _class_tokens(element.get("class"), element.get("id"))
     if tag in LANDMARK_TAGS:
         own += (f"in:{tag}",)
-    if own:
-        tokens += tuple(token for token in own if token not in tokens)
+    if own and len(tokens) < _MAX_MARKUP_TOKENS:
+        tokens = (tokens + tuple(token for token in own if token not in tokens))[
+            :_MAX_MARKUP_TOKENS]
     return _Frame(tag, tokens, parent.block_tag if parent else "body")
 
 
@@ -172,9 +176,21 @@ def _title_of(root: etree._Element) -> str:
     return ""
 
 
+def _without_surrogates(text: str) -> str:
+    # A lone surrogate (half a UTF-16 pair, as JSON's "\ud800" gives) makes libxml2 stop
+    # reading, and the rest of the page would be lost without a word.
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text)
+    return text
+
+
 def from_html(page: str | bytes) -> Document:
     """Blocks of the visible text of ``page``; a page with no visible text is an error."""
-    text = decode_html(page) if isinstance(page, bytes) else page
+    text = decode_html(page) if isinstance(page, bytes) else _without_surrogates(page)
     text = _XML_DECLARATION.sub("", text).replace("\x00", "")
     if not text.strip():
         raise InvalidInput("html is empty", code="empty_input")

@@ -6,11 +6,13 @@ wrong ends in ``InvalidInput`` with a code, which ``error_result`` turns into th
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from classifier.documents import Document, decode_text, from_paragraphs, from_text
+from classifier import charsets
+from classifier.documents import Document, from_paragraphs, from_text
 from classifier.errors import InvalidInput
 from classifier.htmlblocks import from_html
 from classifier.limits import Limits
@@ -32,20 +34,27 @@ class Job:
             return from_html(self.content)
         if self.kind == "paragraphs":
             return from_paragraphs(self.content)
-        return from_text(decode_text(self.content) if isinstance(self.content, bytes)
+        return from_text(charsets.decode(self.content) if isinstance(self.content, bytes)
                          else self.content)
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")  # Python's json reads NaN and Infinity
 
 
 def _decode_message(message: Any) -> Any:
     if isinstance(message, (bytes, bytearray)):
         try:
-            message = bytes(message).decode("utf-8")
+            # RFC 8259 lets a parser ignore a byte-order mark, and editors write one.
+            message = bytes(message).removeprefix(codecs.BOM_UTF8).decode("utf-8")
         except UnicodeDecodeError as error:
             raise InvalidInput(f"job is not valid UTF-8: {error}", code="undecodable") from error
     if isinstance(message, str):
         try:
-            return json.loads(message)
-        except json.JSONDecodeError as error:
+            return json.loads(message, parse_constant=_refuse_constant)
+        # ValueError: also an integer of over 4,300 digits; RecursionError: arrays nested
+        # thousands deep.
+        except (ValueError, RecursionError) as error:
             raise InvalidInput(f"job is not valid JSON: {error}", code="malformed_json") from error
     return message
 
@@ -95,8 +104,9 @@ def read_job(message: Any, limits: Limits | None = None) -> Job:
                                f"{limits.max_paragraphs}", code="too_large")
         if not content:
             raise InvalidInput("paragraphs is empty", code="empty_input")
-    job_id, url, meta = message.get("id"), message.get("url"), message.get("meta", {})
-    if job_id is not None and not isinstance(job_id, (str, int)):
+    job_id, url, meta = message.get("id"), message.get("url"), message.get("meta")
+    meta = {} if meta is None else meta  # null is as good as leaving it out
+    if job_id is not None and not _is_id(job_id):
         raise InvalidInput("id must be a string", code="wrong_type")
     if url is not None and not isinstance(url, str):
         raise InvalidInput("url must be a string", code="wrong_type")
@@ -106,9 +116,19 @@ def read_job(message: Any, limits: Limits | None = None) -> Job:
                meta=meta)
 
 
+def _is_id(value: Any) -> bool:
+    # an integer id must fit in 64 bits: producers in other languages store it in one
+    return isinstance(value, str) or (
+        isinstance(value, int) and not isinstance(value, bool) and -2 ** 63 <= value < 2 ** 64)
+
+
 def job_id_of(message: Any) -> str | None:
     """The id of a message, as far as it can be read, for error results of unreadable jobs."""
-    if isinstance(message, dict) and isinstance(message.get("id"), (str, int)):
+    try:
+        message = _decode_message(message)
+    except InvalidInput:
+        return None
+    if isinstance(message, dict) and _is_id(message.get("id")):
         return str(message["id"])
     return None
 

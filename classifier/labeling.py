@@ -42,7 +42,7 @@ def _result(job: Job, document: Document, decision: tuple[np.ndarray, np.ndarray
         "body_text": "\n\n".join(p["text"] for p in paragraphs if p["label"] == "body"),
         "counts": {label: counts.get(label, 0) for label in LABELS},
         "meta": job.meta,
-        **({"url": job.url} if job.url else {}),
+        **({"url": job.url} if job.url is not None else {}),
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
     }
 
@@ -52,8 +52,8 @@ def read_document(job: Job, limits: Limits) -> Document:
     if len(document) > limits.max_paragraphs:
         raise InvalidInput(f"{len(document)} paragraphs, over the limit of "
                            f"{limits.max_paragraphs}", code="too_large")
-    if not document.blocks:
-        raise InvalidInput(f"{job.kind} has no paragraphs", code="empty_input")
+    if not any(block.text.strip() for block in document.blocks):
+        raise InvalidInput(f"nothing to label: the {job.kind} holds no text", code="empty_input")
     longest = max(len(block.text) for block in document.blocks)
     if longest > limits.max_paragraph_chars:
         raise InvalidInput(f"a paragraph of {longest} characters, over the limit of "

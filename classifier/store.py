@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import pickle
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -65,16 +66,44 @@ class ParasiftModel:
         the second pass) as large as the work on a page of a few hundred blocks; one call over
         many documents pays it once. Features never cross a document's edge, so every document
         gets the labels it would get alone."""
+        blanks = [np.array([not block.text.strip() for block in document.blocks], bool)
+                  for document in documents]
+        shown = [_without(document, blank) if blank.any() else document
+                 for document, blank in zip(documents, blanks)]
         decisions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for numbers in _together(documents, self.estimator_for):
-            group = [documents[number] for number in numbers]
+        for numbers in _together(shown, self.estimator_for):
+            group = [shown[number] for number in numbers]
             scores, best = _decide(self.estimator_for(group[0]),
                                    [block for document in group for block in document.blocks])
             ends = np.cumsum([len(document) for document in group])[:-1]
             for number, own_scores, own_best in zip(numbers, np.split(scores, ends),
                                                     np.split(best, ends)):
                 decisions[number] = (own_scores, own_best)
-        return [decisions[number] for number in range(len(documents))]
+        nothing = (np.zeros((0, len(LABELS))), np.zeros(0, int))
+        return [_with_blanks(*decisions.get(number, nothing), blank)
+                for number, blank in enumerate(blanks)]
+
+
+# A paragraph with no text (only a ``paragraphs`` job can hold one) is cruft for certain. The
+# model does not see it: its features would take it for a short line among the others.
+_CRUFT = LABELS.index("cruft")
+
+
+def _without(document: Document, blank: np.ndarray) -> Document:
+    return Document([replace(block) for block, empty in zip(document.blocks, blank) if not empty],
+                    kind=document.kind, title=document.title)
+
+
+def _with_blanks(scores: np.ndarray, best: np.ndarray,
+                 blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not blank.any():
+        return scores, best
+    all_scores = np.zeros((len(blank), len(LABELS)))
+    all_scores[:, _CRUFT] = 1.0
+    all_scores[~blank] = scores
+    all_best = np.full(len(blank), _CRUFT)
+    all_best[~blank] = best
+    return all_scores, all_best
 
 
 # Rows scored in one call at most: bounds the feature matrices of a large batch.
@@ -82,11 +111,13 @@ BLOCKS_PER_CALL = 20_000
 
 
 def _together(documents: list[Document], estimator_for: Any) -> list[list[int]]:
-    """Positions of the documents, grouped by the estimator that scores them, each group cut
-    to at most ``BLOCKS_PER_CALL`` blocks (a larger document goes alone)."""
+    """Positions of the documents with blocks, grouped by the estimator that scores them, each
+    group cut to at most ``BLOCKS_PER_CALL`` blocks (a larger document goes alone)."""
     groups: dict[int, list[list[int]]] = {}
     sizes: dict[int, int] = {}
     for number, document in enumerate(documents):
+        if not document.blocks:
+            continue  # nothing to score
         key = id(estimator_for(document))
         runs = groups.setdefault(key, [[]])
         if runs[-1] and sizes[key] + len(document) > BLOCKS_PER_CALL:

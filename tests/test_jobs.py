@@ -3,7 +3,7 @@ import json
 import pytest
 
 from classifier.errors import InvalidInput
-from classifier.jobs import read_job
+from classifier.jobs import job_id_of, read_job
 from classifier.limits import Limits
 
 
@@ -42,6 +42,11 @@ def test_text_bytes_are_decoded_by_bom_then_utf8_then_cp1252(encoding):
     ({"text": "x", "meta": []}, "wrong_type"),
     ({"text": "x", "id": {"nested": 1}}, "wrong_type"),
     ({"text": "x", "url": 12}, "wrong_type"),
+    ({"text": "x", "id": True}, "wrong_type"),
+    ({"text": "x", "id": 10 ** 5000}, "wrong_type"),
+    ('{"id": 1' + "0" * 5000 + ', "text": "x"}', "malformed_json"),  # over int's digit limit
+    ("[" * 100_000, "malformed_json"),  # deeper than the parser's recursion
+    ('{"text": "x", "meta": {"a": NaN}}', "malformed_json"),
 ])
 def test_every_malformed_job_is_a_coded_error(message, code):
     with pytest.raises(InvalidInput) as error:
@@ -60,3 +65,13 @@ def test_size_limits_are_enforced_and_configurable(monkeypatch):
     assert Limits.from_env().max_bytes == 50
     with pytest.raises(InvalidInput):
         read_job({"html": "<p>" + "y" * 60 + "</p>"})
+
+
+def test_a_json_job_may_start_with_a_byte_order_mark_and_null_meta_means_none():
+    assert read_job(b'\xef\xbb\xbf{"text": "x", "meta": null}').meta == {}
+
+
+def test_error_results_keep_the_id_of_a_job_sent_as_json_text():
+    assert job_id_of('{"id": "k2", "text": ""}') == "k2"
+    assert job_id_of(b'{"id": 7, "html": 5}') == "7"
+    assert job_id_of("{broken") is None

@@ -68,6 +68,20 @@ def test_the_fixture_model_learns_its_labels(trained):
     assert [p["label"] for p in result["paragraphs"]] == ["cruft", "body", "appeal", "cruft"]
 
 
+def test_an_empty_paragraph_is_cruft_and_leaves_the_others_as_they_were(trained):
+    story = ["Sport", "Engineers confirmed that the bridge would reopen in spring.", "Share"]
+    alone = classify({"paragraphs": story}, trained)
+    spaced = classify({"paragraphs": [story[0], "", story[1], "  \n ", story[2]],
+                       "url": ""}, trained)
+    kept = [spaced["paragraphs"][i] for i in (0, 2, 4)]
+    assert [(p["label"], p["scores"]) for p in kept] == [
+        (p["label"], p["scores"]) for p in alone["paragraphs"]]
+    assert [spaced["paragraphs"][i]["scores"]["cruft"] for i in (1, 3)] == [1.0, 1.0]
+    assert spaced["body_text"] == alone["body_text"] and spaced["url"] == ""
+    blank = classify({"paragraphs": ["", " "]}, trained)
+    assert blank["status"] == "error" and blank["error"]["code"] == "empty_input"
+
+
 def test_a_tampered_model_file_is_refused(saved):
     with (saved / "model.joblib").open("ab") as stream:
         stream.write(b"\0")

@@ -19,6 +19,13 @@ def test_text_splits_on_blank_lines_and_joins_lines():
     assert [block.index for block in document.blocks] == [0, 1, 2]
 
 
+@pytest.mark.parametrize("text", [
+    "One\r\rTwo", "One\r\n \r\nTwo", "One\u2029Two", "One\n\u00a0\nTwo", "One\n\u3000\nTwo",
+    "\ufeffOne\n\nTwo"], ids=["old mac", "windows", "U+2029", "no-break space", "U+3000", "bom"])
+def test_text_paragraphs_end_at_any_blank_line(text):
+    assert from_text(text).texts == ["One", "Two"]
+
+
 def test_paragraphs_are_kept_one_to_one_even_empty_or_multiline():
     given = ["one\n\ntwo", "", "  spaced  ", "x"]
     assert from_paragraphs(given).texts == given
@@ -64,6 +71,38 @@ def test_broken_markup_still_yields_text():
 def test_declared_charset_is_honoured(charset):
     page = f"<html><head><meta charset='{charset}'></head><body><p>Café crème</p></body></html>"
     assert texts(page.encode(charset)) == ["Café crème"]
+
+
+@pytest.mark.parametrize(("charset", "page"), [
+    # read as browsers do: a page that says UTF-16 in ASCII markup is not UTF-16 ...
+    ("utf-16", b"<p>Hello, this is the article.</p>\n"),
+    # ... and an iso-8859-1 page's curly quotes are cp1252's
+    ("iso-8859-1", "<p>\u201cCaf\u00e9\u201d</p>".encode("cp1252")),
+    # codecs that no web page means are not applied
+    ("cp037", "<p>Caf\u00e9</p>".encode()),
+    ("raw_unicode_escape", b"<p>\\u0041 stays</p>"),
+    ("undefined", "<p>Caf\u00e9</p>".encode()),
+])
+def test_a_declared_charset_counts_as_browsers_count_it(charset, page):
+    decoded = decode_html(f"<meta charset='{charset}'>".encode() + page)
+    expected = page.decode("cp1252" if charset == "iso-8859-1" else "utf-8")
+    assert decoded.endswith(expected)
+
+
+def test_a_lone_surrogate_in_html_text_does_not_lose_the_rest_of_the_page():
+    assert texts("<body>\ud800<p>One.</p><p>Two.</p></body>") == ["\ufffd", "One.", "Two."]
+
+
+def test_noframes_and_noembed_are_not_shown_as_markup():
+    page = "<noframes><p>No <b>frames</b></p></noframes><noembed>x</noembed><p>Seen</p>"
+    assert texts(page) == ["Seen"]
+
+
+def test_a_tower_of_classed_elements_keeps_a_bounded_list_of_markup_tokens():
+    height = 1_500
+    page = "".join(f"<section class='a{n} b{n}'>" for n in range(height)) + "deep"
+    [block] = from_html(page).blocks
+    assert block.text == "deep" and len(block.markup.split()) <= 129  # tag + bounded tokens
 
 
 def test_undeclared_non_utf8_bytes_fall_back_without_failing():

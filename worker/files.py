@@ -22,7 +22,7 @@ def _json_jobs(value: Any, name: str) -> list[dict[str, Any]]:
 
 def _text_or_bytes(data: bytes) -> str | bytes:
     """UTF-8 as a string; anything else as the bytes, which the worker decodes by their BOM,
-    the charset a page declares, or cp1252 (classifier.documents.decode_text)."""
+    the charset a page declares, or cp1252 (classifier.charsets)."""
     try:
         return data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     except UnicodeDecodeError:
