@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import functools
 import itertools
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
+
+from classifier.errors import InvalidInput, ModelIntegrityError, SettingError
 
 _TEXT_WIDTH = 90
 JOBS_PER_CALL = 32  # jobs of a .jsonl file scored together (see classifier.classify_many)
@@ -31,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     label.add_argument("--as", dest="kind", choices=["text", "html", "job", "jobs"],
                        help="input kind, when the file name does not tell")
     label.add_argument("--model", type=Path, help="model folder (default: the shipped model)")
-    label.set_defaults(func=_label)
+    label.set_defaults(func=_reported(_label))
 
     train = subparsers.add_parser("train", help="train a model on labelled corpora")
     train.add_argument("corpus", nargs="+", type=Path,
@@ -41,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="train on every domain (default: keep the held-out domains out)")
     train.add_argument("--name", default="parasift-default", help="model name in the manifest")
     train.add_argument("--version", default=time.strftime("%Y.%m.%d"))
-    train.set_defaults(func=_train)
+    train.set_defaults(func=_reported(_train))
 
     evaluate = subparsers.add_parser("evaluate", help="score a model on labelled corpora")
     evaluate.add_argument("corpus", nargs="+", type=Path)
@@ -51,7 +54,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--plot", type=Path, default=Path("confusion.png"),
                           help="where to write the confusion-matrix PNG")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    evaluate.set_defaults(func=_evaluate)
+    evaluate.set_defaults(func=_reported(_evaluate))
+
+
+def _reported(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Bad data, a model that must not be used, a bad setting or a file that cannot be read or
+    written end the command with one line on stderr and exit status 1, not a traceback."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except (InvalidInput, ModelIntegrityError, SettingError) as error:
+            print(f"parasift {command.__name__[1:]}: {error}", file=sys.stderr)
+        except OSError as error:
+            reason = f"{error.filename}: {error.strerror}" if error.strerror else error
+            print(f"parasift {command.__name__[1:]}: {reason}", file=sys.stderr)
+        return 1
+
+    return run
 
 
 def _input_kind(name: str, content: bytes) -> str:
@@ -132,12 +153,22 @@ def _train(args: argparse.Namespace) -> int:
     from classifier.store import save_model
     from classifier.training import load_corpus, train_model
 
+    if args.output.exists() and not args.output.is_dir():
+        raise InvalidInput(f"-o {args.output} is a file; give a folder for the model")
+    args.output.mkdir(parents=True, exist_ok=True)  # before the minutes of training, not after
     corpus = load_corpus(args.corpus)
     training = corpus if args.all else corpus.part(held_out=False)
+    if corpus.labelled and not training.labelled:
+        raise InvalidInput("every labelled document is on a held-out domain; give --all to "
+                           "train on them all")
     started = time.perf_counter()
     model = train_model(training)
     seconds = round(time.perf_counter() - started)
     metrics = {} if args.all else evaluate_corpus(model, corpus.part(held_out=True))
+    if not args.all and not metrics:
+        print(f"parasift train: no document or page is held out ({HELD_OUT_RULE}; documents "
+              f"without a url count as domain ''), so the manifest has no metrics",
+              file=sys.stderr)
     manifest = save_model(model, args.output, {
         "name": args.name, "version": args.version,
         "command": "parasift train " + " ".join(map(str, args.corpus)) + f" -o {args.output}"
@@ -156,16 +187,23 @@ def _evaluate(args: argparse.Namespace) -> int:
     from classifier.evaluation import evaluate_corpus, plot_confusion
     from classifier.training import load_corpus
 
+    if not args.plot.parent.is_dir():
+        raise InvalidInput(f"--plot {args.plot}: no folder {args.plot.parent}")
     corpus = load_corpus(args.corpus)
     model = _load(args.model)
-    report = {"model": model.info,
-              **evaluate_corpus(model, corpus if args.all else corpus.part(held_out=True))}
-    if "text" in report:
-        plot_confusion(report["text"]["confusion"], args.plot, "parasift, text mode")
+    scores = evaluate_corpus(model, corpus if args.all else corpus.part(held_out=True))
+    if not scores:
+        raise InvalidInput("nothing to score: no labelled document or page" + (
+            "" if args.all else f" is held out ({HELD_OUT_RULE}; documents without a url "
+                                f"count as domain ''); give --all to score them all"))
+    report = {"model": model.info, **scores}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         _print_report(report)
+    if "text" in report:
+        plot_confusion(report["text"]["confusion"], args.plot, "parasift, text mode")
+        print(f"confusion matrix: {args.plot}", file=sys.stderr)
     return 0
 
 

@@ -8,6 +8,7 @@ appears on both sides and the split never changes when data is added.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import json
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
+
+from classifier.errors import InvalidInput
 
 HELD_OUT_SHARE = 4  # one domain in four is never trained on
 
@@ -63,11 +66,19 @@ def read_pages(root: Path) -> list[Page]:
 
 
 def read_labelled(path: Path) -> Iterator[dict]:
-    """Labelled documents: ``{"id", "url", "page", "paragraphs": [{"text", "label"}]}``."""
-    with path.open() as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)
+    """Labelled documents: ``{"id", "url", "page", "paragraphs": [{"text", "label"}]}``, one
+    JSON object a line; a line that is not one is an ``InvalidInput`` naming it."""
+    # Cut at line ends alone (\n, \r\n or \r), not at U+2028, which a JSON string may hold.
+    for number, line in enumerate(path.read_bytes().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line.removeprefix(codecs.BOM_UTF8).decode("utf-8"))
+        except (ValueError, RecursionError) as error:
+            raise InvalidInput(f"{path}:{number}: not a JSON line in UTF-8: {error}") from error
+        if not isinstance(doc, dict):
+            raise InvalidInput(f"{path}:{number}: a labelled document is a JSON object")
+        yield doc
 
 
 def held_out_pages(root: Path) -> list[Page]:

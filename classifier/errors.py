@@ -1,4 +1,5 @@
-"""The one exception the classifier raises for bad input; it becomes an error result."""
+"""The exceptions the classifier raises: bad input (which becomes an error result), a model that
+must not be used, and a setting it cannot run with."""
 
 
 class InvalidInput(ValueError):
@@ -8,3 +9,11 @@ class InvalidInput(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class ModelIntegrityError(RuntimeError):
+    """A model folder that must not be loaded: tampered, incomplete, or not for this code."""
+
+
+class SettingError(ValueError):
+    """An environment variable the classifier cannot run with; the message names it."""

@@ -6,10 +6,16 @@ Each limit can be set from the environment, so operators tune them without code 
 import os
 from dataclasses import dataclass
 
+from classifier.errors import SettingError
+
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value else default
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SettingError(f"{name}={value!r}: expected a whole number of at least 1")
+    return int(value)
 
 
 @dataclass(frozen=True)

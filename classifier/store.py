@@ -18,6 +18,7 @@ import sklearn
 
 from classifier.bodyfirst import BodyFirst
 from classifier.documents import Block, Document
+from classifier.errors import ModelIntegrityError
 from classifier.jobs import LABELS
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
@@ -26,10 +27,6 @@ MANIFEST_FILE = "manifest.json"
 # Bumped whenever the saved objects change shape, so that a worker refuses at start a model file
 # that this code cannot use, rather than answering every job with an internal error.
 MODEL_FORMAT = 4
-
-
-class ModelIntegrityError(RuntimeError):
-    """The model file is missing, or is not the file its manifest describes."""
 
 
 class ParasiftModel:
@@ -222,6 +219,12 @@ def load_model(directory: str | Path | None = None) -> ParasiftModel:
         raise ModelIntegrityError(
             f"refusing to load {path}: SHA-256 {actual} does not match the manifest")
     model = joblib.load(path)
+    for kind, estimator in model.estimators.items():
+        missing = [label for label in LABELS if label not in estimator.classes_]
+        if missing:  # it would fail every job
+            raise ModelIntegrityError(
+                f"{path}: its {kind} model never learnt {', '.join(missing)}; retrain it on "
+                f"labelled documents with each of {', '.join(LABELS)}")
     model.info = _info(manifest)
     return model
 

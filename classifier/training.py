@@ -122,7 +122,9 @@ class Corpus:
 
 def _labelled_docs(path: Path, pages: dict[str, Page]) -> list[Labelled]:
     examples = []
-    for doc in read_labelled(path):
+    for number, doc in enumerate(read_labelled(path), 1):
+        where = f"{path}: document {number} (id {doc.get('id')!r})"
+        _check_document(doc, where)
         page = pages.get(page_id(doc)) if doc.get("page") else None
         domain = page.domain if page else domain_of(doc.get("url") or "")
         if "paragraphs" in doc:
@@ -133,6 +135,37 @@ def _labelled_docs(path: Path, pages: dict[str, Page]) -> list[Labelled]:
         examples.append(Labelled(from_paragraphs(texts), labels, page, domain,
                                  str(doc.get("id", ""))))
     return examples
+
+
+def _is_list_of(value: object, kind: type) -> bool:
+    return isinstance(value, list) and all(isinstance(item, kind) for item in value)
+
+
+def _check_document(doc: dict, where: str) -> None:
+    """A labelled document either carries its paragraphs or labels blocks of a page; every
+    way it can be wrong is an ``InvalidInput`` that says where and how."""
+    for field in ("url", "page"):
+        if doc.get(field) is not None and not isinstance(doc[field], str):
+            raise InvalidInput(f"{where}: {field} must be a string")
+    if "paragraphs" in doc:
+        paragraphs = doc["paragraphs"]
+        if not isinstance(paragraphs, list) or not paragraphs or not all(
+                isinstance(p, dict) and isinstance(p.get("text"), str)
+                and isinstance(p.get("label"), str) for p in paragraphs):
+            raise InvalidInput(f'{where}: "paragraphs" must be a non-empty list of '
+                               f'{{"text": string, "label": string}}')
+        labels = [paragraph["label"] for paragraph in paragraphs]
+    else:
+        blocks = doc.get("blocks")
+        if not (isinstance(doc.get("page"), str) and isinstance(doc.get("sha256"), str)
+                and _is_list_of(blocks, int) and len(blocks) == 2 and blocks[0] < blocks[1]
+                and _is_list_of(doc.get("labels"), str)):
+            raise InvalidInput(f'{where}: needs "paragraphs", or "page", "blocks": [start, '
+                               f'stop], "sha256" and "labels" for blocks of a page')
+        labels = doc["labels"]
+    unknown = sorted(set(labels) - set(LABELS))
+    if unknown:
+        raise InvalidInput(f"{where}: unknown labels {unknown}; use {', '.join(LABELS)}")
 
 
 def labelled_window(page: Page | None, doc: dict, path: Path) -> list[str]:
@@ -162,7 +195,7 @@ def load_corpus(paths: Iterable[Path]) -> Corpus:
     paths = list(paths)
     for path in paths:
         if not path.exists():
-            raise FileNotFoundError(f"no corpus at {path}")
+            raise InvalidInput(f"no corpus at {path}")
     pages = [page for path in paths if (path / "wcxb-dev").is_dir()
              for page in read_pages(path / "wcxb-dev")]
     by_id = {page.id: page for page in pages}
@@ -176,10 +209,18 @@ def load_corpus(paths: Iterable[Path]) -> Corpus:
 def train_model(corpus: Corpus) -> ParasiftModel:
     """The text model from hand labels; the HTML model from pages, labelled by hand where the
     page was and by its reference text elsewhere (see ``labelled_page``)."""
-    for example in corpus.labelled:
-        unknown = set(example.labels) - set(LABELS)
-        if unknown:
-            raise InvalidInput(f"unknown labels {sorted(unknown)}; use {', '.join(LABELS)}")
+    if not corpus.labelled:
+        raise InvalidInput("no labelled documents to train on (a folder holds them in "
+                           "labeled/*.jsonl)")
+    given = {label for example in corpus.labelled for label in example.labels}
+    missing = [label for label in LABELS if label not in given]
+    if missing:  # a model without one would fail every job
+        raise InvalidInput(f"the labelled documents have no {' or '.join(missing)} paragraphs; "
+                           f"a model learns each of {', '.join(LABELS)} from examples")
+    if len(corpus.labelled) < 2:
+        raise InvalidInput("at least two labelled documents are needed: the model's second "
+                           "pass learns from its first pass's scores on documents it did not "
+                           "see")
     fits = {"text": delayed(fit)(corpus.labelled, markup=False)}
     if corpus.pages:
         hand = {ex.page.id: ex for ex in corpus.labelled if ex.page}

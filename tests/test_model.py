@@ -20,20 +20,23 @@ from classifier.corpus import Page
 from classifier.documents import from_paragraphs, from_text
 from classifier.errors import InvalidInput
 from classifier.evaluation import evaluate_html_labels
-from classifier.model import fitted_proba
+from classifier.model import SequenceClassifier, first_pass, fitted_proba
 from classifier.store import (
     ModelIntegrityError,
+    ParasiftModel,
     load_model,
     save_model,
     sha256_of,
 )
 from classifier.training import (
     Labelled,
+    flatten,
     html_examples,
     load_corpus,
     train_model,
     window_digest,
 )
+from worker.cli import main as cli_main
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +180,53 @@ def test_train_and_evaluate_from_the_command_line(corpus_file, tmp_path):
     report = json.loads(evaluated.stdout)
     assert report["text"]["paragraphs"] > 100 and 0 <= report["text"]["macro_f1"] <= 1
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+GOOD = {"text": "The council approved the bridge after a long debate.", "label": "body"}
+
+
+@pytest.mark.parametrize(("lines", "said"), [
+    (["{not json"], "bad.jsonl:1: not a JSON line"),
+    (["[1, 2]"], "bad.jsonl:1: a labelled document is a JSON object"),
+    ([json.dumps({"id": "d", "paragraphs": [{"text": "x"}]})], "document 1 (id 'd')"),
+    ([json.dumps({"paragraphs": [{"text": 5, "label": "body"}]})], '"paragraphs" must be'),
+    ([json.dumps({"paragraphs": [{**GOOD, "label": "Body"}]})], "unknown labels ['Body']"),
+    ([json.dumps({"paragraphs": [GOOD, {"text": "Menu", "label": "cruft"}]})] * 3,
+     "no appeal paragraphs"),
+    ([json.dumps({"paragraphs": [GOOD, {"text": "Menu", "label": "cruft"},
+                                 {"text": "Subscribe", "label": "appeal"}]})],
+     "at least two labelled documents"),
+    ([], "no labelled documents"),
+], ids=["not json", "not an object", "no label", "text not a string", "unknown label",
+        "a label missing", "one document", "empty"])
+def test_train_refuses_bad_labelled_data_in_one_line(tmp_path, capsys, lines, said):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(lines) + "\n")
+    assert cli_main(["train", str(bad), "-o", str(tmp_path / "m"), "--all"]) == 1
+    error = capsys.readouterr().err
+    assert said in error and error.startswith("parasift train:") and error.count("\n") == 1
+
+
+def test_evaluate_says_when_nothing_is_held_out_and_checks_the_plot_folder(
+        corpus_file, saved, tmp_path, capsys):
+    no_urls = tmp_path / "no-urls.jsonl"  # every document on domain "", never held out
+    no_urls.write_text(json.dumps({"paragraphs": [GOOD]}) + "\n")
+    assert cli_main(["evaluate", str(no_urls), "--model", str(saved)]) == 1
+    assert "nothing to score" in capsys.readouterr().err
+    assert cli_main(["evaluate", str(corpus_file), "--model", str(saved), "--all",
+                     "--plot", str(tmp_path / "missing" / "c.png")]) == 1
+    assert "no folder" in capsys.readouterr().err
+
+
+def test_a_model_that_never_learnt_a_label_is_refused(tmp_path):
+    # as an older parasift trained one, on documents without a single appeal
+    pages = [[GOOD, {"text": f"Menu item {n}", "label": "cruft"}] * 3 for n in range(4)]
+    blocks, labels = flatten(Labelled(from_paragraphs([p["text"] for p in page]),
+                                      [p["label"] for p in page]) for page in pages)
+    two_labels = SequenceClassifier(first_pass(markup=False), folds=2).fit(blocks, labels)
+    save_model(ParasiftModel({"text": two_labels}), tmp_path, {"name": "two"})
+    with pytest.raises(ModelIntegrityError, match="never learnt appeal"):
+        load_model(tmp_path)
 
 
 def test_the_direct_walk_through_a_fitted_pipeline_scores_as_scikit_learn_does(trained):

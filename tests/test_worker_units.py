@@ -15,7 +15,7 @@ import pytest
 from classifier.limits import Limits
 from worker.app import celery_settings, make_app, transport_options
 from worker.client import with_id
-from worker.config import SETTINGS, Config, markdown_table
+from worker.config import SETTINGS, Config, ConfigError, markdown_table
 from worker.display import summary, table
 from worker.files import example_jobs, jobs_from_file
 from worker.redis_server import RedisServer, find_redis_server
@@ -42,6 +42,38 @@ def test_settings_come_from_the_environment_and_empty_means_unset() -> None:
     assert config.broker_configured and config.result_backend == "redis://broker:6379/1"
     assert (config.results_stream, config.visibility_timeout, config.queue) == ("s", 7, "celery")
     assert not Config.from_env({"PARASIFT_BROKER_URL": ""}).broker_configured
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("PARASIFT_RESULTS_MAXLEN", "-1"), ("PARASIFT_DEAD_MAXLEN", "0"), ("PARASIFT_DEDUP_TTL", "0"),
+    ("PARASIFT_MAX_ATTEMPTS", "0"), ("PARASIFT_TASK_TIME_LIMIT", "-1"),
+    ("PARASIFT_TASK_TIME_LIMIT", "nan"), ("PARASIFT_CONCURRENCY", "abc"),
+    ("PARASIFT_CONCURRENCY", "-1"), ("PARASIFT_FLOWER_PORT", "99999"),
+    ("PARASIFT_VISIBILITY_TIMEOUT", "1.5"), ("PARASIFT_BROKER_URL", "garbage"),
+    ("PARASIFT_BROKER_URL", "ftp://host/0"), ("PARASIFT_STREAMS_URL", "http://host/"),
+])
+def test_a_setting_the_service_cannot_run_with_is_refused_by_name(name: str, value: str) -> None:
+    # each of these started a worker that then failed or lost every job
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env({name: value})
+
+
+def test_a_rabbitmq_broker_needs_redis_for_results_and_streams() -> None:
+    with pytest.raises(ConfigError, match="PARASIFT_RESULT_BACKEND"):
+        Config.from_env({"PARASIFT_BROKER_URL": "amqp://guest@rabbit//"})
+    config = Config.from_env({"PARASIFT_BROKER_URL": "amqp://guest@rabbit//",
+                              "PARASIFT_STREAMS_URL": "redis://cache:6379/0"})
+    assert config.result_backend == config.streams_url == "redis://cache:6379/0"
+
+
+def test_commands_stop_at_a_bad_setting_in_one_line() -> None:
+    for args in (["submit", "x.txt"], ["label", "x.txt"]):
+        run = subprocess.run([sys.executable, "-m", "worker.cli", *args], capture_output=True,
+                             text=True, timeout=60, cwd=ROOT,
+                             env={**os.environ, "PARASIFT_RESULTS_MAXLEN": "-1"})
+        assert run.returncode == 1
+        assert run.stderr == "parasift: PARASIFT_RESULTS_MAXLEN='-1': expected a whole number " \
+                             "of at least 1\n"
 
 
 def test_a_rediss_url_checks_the_server_certificate_in_every_client_unless_told_not_to() -> None:
@@ -85,7 +117,8 @@ def test_abandoned_jobs_are_swept_well_within_the_visibility_timeout(timeout: in
     options = transport_options(Config.from_env({"PARASIFT_VISIBILITY_TIMEOUT": str(timeout)}))
     sweep = options["unacked_restore_interval"] * options["unacked_restore_throttle"]
     assert options["visibility_timeout"] == timeout and sweep <= max(1, timeout / 2)
-    assert transport_options(Config.from_env({"PARASIFT_BROKER_URL": "amqp://h//"})) == {}
+    rabbit = {"PARASIFT_BROKER_URL": "amqp://h//", "PARASIFT_STREAMS_URL": "redis://r:6379/0"}
+    assert transport_options(Config.from_env(rabbit)) == {}
 
 
 def test_producers_import_neither_the_classifier_nor_scikit_learn() -> None:

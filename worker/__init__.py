@@ -4,6 +4,13 @@
 classifier, so producers need only Celery and redis (see worker.client).
 """
 
-from worker.app import app
+from worker.config import ConfigError
+
+try:
+    from worker.app import app
+except ConfigError as error:
+    # The app is made from the environment when the package is imported; a setting it cannot
+    # run with stops `celery -A worker worker` and `parasift` at once, in one line.
+    raise SystemExit(f"parasift: {error}") from None
 
 __all__ = ["app"]

@@ -10,6 +10,7 @@ results. An empty variable counts as unset.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,9 +97,58 @@ def verified(url: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}ssl_cert_reqs=required"
 
 
+class ConfigError(ValueError):
+    """A setting the service cannot run with; the message names the variable and its value."""
+
+
+# Brokers Celery is run with here, and the URLs redis-py (the streams) can open.
+BROKER_SCHEMES = frozenset({"redis", "rediss", "redis+socket", "sentinel", "amqp", "amqps",
+                            "pyamqp"})
+REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+
+
+def _number(env: Mapping[str, str], name: str, minimum: float, kind: type = int,
+            default: str | None = None, maximum: float = math.inf) -> int | float:
+    raw = env.get(name, default if default is not None else _DEFAULTS[name])
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = math.nan
+    if not minimum <= value <= maximum:  # also NaN, and a float where a whole number goes
+        kind_name = "a whole number" if kind is int else "a number"
+        upper = f" and at most {maximum:g}" if maximum < math.inf else ""
+        raise ConfigError(f"{name}={raw!r}: expected {kind_name} of at least {minimum:g}{upper}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, value: str, schemes: frozenset[str],
+         what: str) -> str:
+    if urlsplit(value).scheme not in schemes:
+        raise ConfigError(f"{name}={value!r}: not {what} ({', '.join(sorted(schemes))})")
+    return verified(value)
+
+
+def _backends(env: Mapping[str, str], broker: str) -> tuple[str, str]:
+    """The result backend and the streams' Redis: each defaults to the one before it, and a
+    broker that is not Redis (RabbitMQ) cannot stand in for either."""
+    backend = env.get("PARASIFT_RESULT_BACKEND")
+    if backend is None:
+        backend = broker if urlsplit(broker).scheme in REDIS_SCHEMES else \
+            env.get("PARASIFT_STREAMS_URL")
+    if backend is None:
+        raise ConfigError("a broker that is not Redis needs PARASIFT_RESULT_BACKEND and "
+                          "PARASIFT_STREAMS_URL set to a Redis URL (results and streams live "
+                          "there)")
+    streams = env.get("PARASIFT_STREAMS_URL", backend)
+    return (verified(backend),
+            _url(env, "PARASIFT_STREAMS_URL", streams, REDIS_SCHEMES, "a Redis URL"))
+
+
 @dataclass(frozen=True)
 class Config:
-    """The settings as typed values. ``broker_configured`` is False when the URL was defaulted."""
+    """The settings as typed values. ``broker_configured`` is False when the URL was defaulted.
+    ``from_env`` refuses, with ``ConfigError``, a value the service would start with and then
+    fail every job on (a negative stream length, a time limit of zero, a word for a number)."""
 
     broker_url: str
     broker_configured: bool
@@ -126,37 +176,37 @@ class Config:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         env = {k: v for k, v in (os.environ if environ is None else environ).items() if v}
-
-        def get(name: str) -> str:
-            return env.get(name, _DEFAULTS[name])
-
-        broker = verified(get("PARASIFT_BROKER_URL"))
-        backend = verified(env.get("PARASIFT_RESULT_BACKEND", broker))
+        broker = _url(env, "PARASIFT_BROKER_URL", env.get(
+            "PARASIFT_BROKER_URL", _DEFAULTS["PARASIFT_BROKER_URL"]), BROKER_SCHEMES,
+            "a broker URL")
+        backend, streams = _backends(env, broker)
+        visibility = _number(env, "PARASIFT_VISIBILITY_TIMEOUT", 1)
+        hard_limit = _number(env, "PARASIFT_TASK_TIME_LIMIT", 0.01, float)
         return cls(
             broker_url=broker,
             broker_configured="PARASIFT_BROKER_URL" in env,
             result_backend=backend,
-            streams_url=verified(env.get("PARASIFT_STREAMS_URL", backend)),
-            queue=get("PARASIFT_QUEUE"),
-            results_stream=get("PARASIFT_RESULTS_STREAM"),
-            results_maxlen=int(get("PARASIFT_RESULTS_MAXLEN")),
-            dead_stream=get("PARASIFT_DEAD_STREAM"),
-            dead_maxlen=int(get("PARASIFT_DEAD_MAXLEN")),
-            dedup_ttl=int(get("PARASIFT_DEDUP_TTL")),
-            publish_retry_seconds=float(get("PARASIFT_PUBLISH_RETRY_SECONDS")),
-            task_time_limit=float(get("PARASIFT_TASK_TIME_LIMIT")),
-            task_soft_time_limit=float(get("PARASIFT_TASK_SOFT_TIME_LIMIT")),
-            visibility_timeout=int(get("PARASIFT_VISIBILITY_TIMEOUT")),
-            resend_after=float(env.get("PARASIFT_RESEND_AFTER") or
-                               int(get("PARASIFT_VISIBILITY_TIMEOUT"))
-                               + float(get("PARASIFT_TASK_TIME_LIMIT")) + 60),
-            resend_interval=float(get("PARASIFT_RESEND_INTERVAL")),
-            max_attempts=int(get("PARASIFT_MAX_ATTEMPTS")),
-            concurrency=int(env.get("PARASIFT_CONCURRENCY", os.cpu_count() or 1)),
-            prefetch_multiplier=int(get("PARASIFT_PREFETCH_MULTIPLIER")),
-            result_expires=int(get("PARASIFT_RESULT_EXPIRES")),
-            flower_port=int(get("PARASIFT_FLOWER_PORT")),
-            log_level=get("PARASIFT_LOG_LEVEL"),
+            streams_url=streams,
+            queue=env.get("PARASIFT_QUEUE", _DEFAULTS["PARASIFT_QUEUE"]),
+            results_stream=env.get("PARASIFT_RESULTS_STREAM", _DEFAULTS["PARASIFT_RESULTS_STREAM"]),
+            results_maxlen=_number(env, "PARASIFT_RESULTS_MAXLEN", 1),
+            dead_stream=env.get("PARASIFT_DEAD_STREAM", _DEFAULTS["PARASIFT_DEAD_STREAM"]),
+            dead_maxlen=_number(env, "PARASIFT_DEAD_MAXLEN", 1),
+            dedup_ttl=_number(env, "PARASIFT_DEDUP_TTL", 1),
+            publish_retry_seconds=_number(env, "PARASIFT_PUBLISH_RETRY_SECONDS", 0, float),
+            task_time_limit=hard_limit,
+            task_soft_time_limit=_number(env, "PARASIFT_TASK_SOFT_TIME_LIMIT", 0.01, float),
+            visibility_timeout=visibility,
+            resend_after=_number(env, "PARASIFT_RESEND_AFTER", 0.01, float,
+                                 default=str(visibility + hard_limit + 60)),
+            resend_interval=_number(env, "PARASIFT_RESEND_INTERVAL", 0.01, float),
+            max_attempts=_number(env, "PARASIFT_MAX_ATTEMPTS", 1),
+            concurrency=_number(env, "PARASIFT_CONCURRENCY", 0,
+                                default=str(os.cpu_count() or 1)),
+            prefetch_multiplier=_number(env, "PARASIFT_PREFETCH_MULTIPLIER", 0),
+            result_expires=_number(env, "PARASIFT_RESULT_EXPIRES", 1),
+            flower_port=_number(env, "PARASIFT_FLOWER_PORT", 1, maximum=65535),
+            log_level=env.get("PARASIFT_LOG_LEVEL", _DEFAULTS["PARASIFT_LOG_LEVEL"]),
         )
 
 

@@ -37,6 +37,10 @@ def load_model(**_: Any) -> None:
     it (loaded once per worker, not per job), and a missing or tampered model stops the worker at
     start instead of failing every job."""
     try:
+        limits()  # the size limits are read from the environment too: refuse bad ones now
+    except ValueError as error:
+        raise SystemExit(f"parasift worker: {error}") from error
+    try:
         info = default_model().info
     except Exception as error:
         # Celery logs and swallows exceptions from signal handlers; SystemExit gets through.
