@@ -71,6 +71,15 @@ def test_a_file_in_another_charset_is_labelled_in_it(service: Service, tmp_path)
     assert [p["text"] for p in result["paragraphs"]] == text.split("\n\n")
 
 
+def test_submit_wait_says_which_task_went_unanswered(own_redis, tmp_path) -> None:
+    job = tmp_path / "nobody-listens.txt"
+    job.write_text("No worker takes this one.")
+    env = {**os.environ, "PARASIFT_BROKER_URL": own_redis.url, "PARASIFT_QUEUE": "nobody"}
+    out = parasift("submit", str(job), "--wait", "--timeout", "1", env=env)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert re.search(r"task [0-9a-f-]{36}: TimeoutError", out.stderr)
+
+
 def test_run_demo_labels_the_examples_through_the_queue_and_stops() -> None:
     env = service_env("")  # no broker configured: the demo starts its own redis-server
     out = parasift("run", "--demo", env=env, timeout=300)

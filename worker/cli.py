@@ -54,10 +54,19 @@ def cmd_submit(args: argparse.Namespace) -> int:
     if not args.wait:
         print("\n".join(task_ids))
         return 0
-    replies = [wait(task_id, timeout=args.timeout, app=app) for task_id in task_ids]
-    results = [r for reply in replies for r in (reply if isinstance(reply, list) else [reply])]
+    results: list[dict[str, Any]] = []
+    unanswered = 0
+    for task_id in task_ids:
+        try:
+            reply = wait(task_id, timeout=args.timeout, app=app)
+        except Exception as error:  # no answer in time, or the task died (hard time limit)
+            print(f"parasift submit: task {task_id}: {type(error).__name__}: {error}",
+                  file=sys.stderr)
+            unanswered += 1
+            continue
+        results += reply if isinstance(reply, list) else [reply]
     _print_results(results, args.json)
-    return 0 if all(result.get("status") == "ok" for result in results) else 1
+    return 0 if not unanswered and all(r.get("status") == "ok" for r in results) else 1
 
 
 def _show(entries: list[Entry], as_json: bool) -> None:
