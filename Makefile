@@ -30,8 +30,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.accuracy
 	$(BIN)/python -m bench.throughput
 
+# The shipped model: `make train VERSION=0.8.0` (its version goes into the manifest).
+VERSION ?= $(shell date +%Y.%m.%d)
 train: $(STAMP)
-	$(BIN)/parasift train ../shared/data classifier/labels/wcxb-dev-extra.jsonl -o classifier/models/default
+	$(BIN)/parasift train ../shared/data classifier/labels/wcxb-dev-extra.jsonl -o classifier/models/default --version $(VERSION)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -141,7 +141,7 @@ def independent_dataset(folder: Path, limit: int | None) -> Dataset | None:
     if not (folder / "pages").is_dir():
         return None
     labels_file = folder / "labels.jsonl"
-    labelled = {doc["id"]: doc for doc in read_labelled(labels_file)} \
+    labelled = {doc["id"]: doc for _, doc in read_labelled(labels_file)} \
         if labels_file.exists() else {}
     pages, docs, sources, languages = [], [], Counter(), Counter()
     for path in sorted((folder / "pages").glob("*.html"))[:limit]:

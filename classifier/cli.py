@@ -11,6 +11,7 @@ import codecs
 import functools
 import itertools
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -52,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--all", action="store_true",
                           help="score every domain (default: only the held-out domains)")
     evaluate.add_argument("--plot", type=Path, default=Path("confusion.png"),
-                          help="where to write the confusion-matrix PNG")
+                          help="where to write the confusion-matrix PNG "
+                               "(default: confusion.png in the current folder)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.set_defaults(func=_reported(_evaluate))
 
@@ -153,9 +155,7 @@ def _train(args: argparse.Namespace) -> int:
     from classifier.store import save_model
     from classifier.training import load_corpus, train_model
 
-    if args.output.exists() and not args.output.is_dir():
-        raise InvalidInput(f"-o {args.output} is a file; give a folder for the model")
-    args.output.mkdir(parents=True, exist_ok=True)  # before the minutes of training, not after
+    _check_writable(args.output)  # before the minutes of training, not after
     corpus = load_corpus(args.corpus)
     training = corpus if args.all else corpus.part(held_out=False)
     if corpus.labelled and not training.labelled:
@@ -181,6 +181,15 @@ def _train(args: argparse.Namespace) -> int:
     })
     print(json.dumps(manifest, indent=2))
     return 0
+
+
+def _check_writable(folder: Path) -> None:
+    """That the model folder can be written, without making it yet (a failed run leaves none)."""
+    existing = next(path for path in (folder, *folder.absolute().parents) if path.exists())
+    if not existing.is_dir():
+        raise InvalidInput(f"-o {folder}: {existing} is a file; give a folder for the model")
+    if not os.access(existing, os.W_OK):
+        raise InvalidInput(f"-o {folder}: cannot write in {existing}")
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -65,9 +65,10 @@ def read_pages(root: Path) -> list[Page]:
     return pages
 
 
-def read_labelled(path: Path) -> Iterator[dict]:
-    """Labelled documents: ``{"id", "url", "page", "paragraphs": [{"text", "label"}]}``, one
-    JSON object a line; a line that is not one is an ``InvalidInput`` naming it."""
+def read_labelled(path: Path) -> Iterator[tuple[int, dict]]:
+    """Labelled documents, ``{"id", "url", "page", "paragraphs": [{"text", "label"}]}`` one
+    JSON object a line, with their line numbers; a line that is not one is an ``InvalidInput``
+    naming it."""
     # Cut at line ends alone (\n, \r\n or \r), not at U+2028, which a JSON string may hold.
     for number, line in enumerate(path.read_bytes().splitlines(), 1):
         if not line.strip():
@@ -78,7 +79,7 @@ def read_labelled(path: Path) -> Iterator[dict]:
             raise InvalidInput(f"{path}:{number}: not a JSON line in UTF-8: {error}") from error
         if not isinstance(doc, dict):
             raise InvalidInput(f"{path}:{number}: a labelled document is a JSON object")
-        yield doc
+        yield number, doc
 
 
 def held_out_pages(root: Path) -> list[Page]:

@@ -107,19 +107,24 @@ def read_job(message: Any, limits: Limits | None = None) -> Job:
     job_id, url, meta = message.get("id"), message.get("url"), message.get("meta")
     meta = {} if meta is None else meta  # null is as good as leaving it out
     if job_id is not None and not _is_id(job_id):
-        raise InvalidInput("id must be a string", code="wrong_type")
+        raise InvalidInput("id must be a string or an integer", code="wrong_type")
     if url is not None and not isinstance(url, str):
         raise InvalidInput("url must be a string", code="wrong_type")
     if not isinstance(meta, dict):
         raise InvalidInput("meta must be an object", code="wrong_type")
+    try:  # echoed into every result: it must stay JSON (a dict from Python may hold NaN)
+        json.dumps(meta, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise InvalidInput(f"meta must hold JSON values only: {error}", code="wrong_type") \
+            from error
     return Job(id=None if job_id is None else str(job_id), kind=kind, content=content, url=url,
                meta=meta)
 
 
 def _is_id(value: Any) -> bool:
-    # an integer id must fit in 64 bits: producers in other languages store it in one
+    # Python writes an integer of over 4,300 digits as no string at all
     return isinstance(value, str) or (
-        isinstance(value, int) and not isinstance(value, bool) and -2 ** 63 <= value < 2 ** 64)
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10 ** 1000)
 
 
 def job_id_of(message: Any) -> str | None:

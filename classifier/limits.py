@@ -13,9 +13,13 @@ def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     if not value:
         return default
-    if not value.isdigit() or int(value) < 1:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
         raise SettingError(f"{name}={value!r}: expected a whole number of at least 1")
-    return int(value)
+    return number
 
 
 @dataclass(frozen=True)

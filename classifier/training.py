@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from classifier.htmlblocks import from_html
 from classifier.jobs import LABELS
 from classifier.model import SequenceClassifier, first_pass
 from classifier.store import ParasiftModel
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -122,8 +125,8 @@ class Corpus:
 
 def _labelled_docs(path: Path, pages: dict[str, Page]) -> list[Labelled]:
     examples = []
-    for number, doc in enumerate(read_labelled(path), 1):
-        where = f"{path}: document {number} (id {doc.get('id')!r})"
+    for number, doc in read_labelled(path):
+        where = f"{path}:{number} (id {doc.get('id')!r})"
         _check_document(doc, where)
         page = pages.get(page_id(doc)) if doc.get("page") else None
         domain = page.domain if page else domain_of(doc.get("url") or "")
@@ -159,7 +162,7 @@ def _check_document(doc: dict, where: str) -> None:
         blocks = doc.get("blocks")
         if not (isinstance(doc.get("page"), str) and isinstance(doc.get("sha256"), str)
                 and _is_list_of(blocks, int) and len(blocks) == 2 and blocks[0] < blocks[1]
-                and _is_list_of(doc.get("labels"), str)):
+                and _is_list_of(doc.get("labels"), str) and doc["labels"]):
             raise InvalidInput(f'{where}: needs "paragraphs", or "page", "blocks": [start, '
                                f'stop], "sha256" and "labels" for blocks of a page')
         labels = doc["labels"]
@@ -226,9 +229,18 @@ def train_model(corpus: Corpus) -> ParasiftModel:
         hand = {ex.page.id: ex for ex in corpus.labelled if ex.page}
         fits["html"] = delayed(_fit_pages)(corpus.pages, hand)
     # Two models from different data, each fit in one process: side by side on two cores.
-    fitted = Parallel(n_jobs=len(fits))(fits.values())
-    return ParasiftModel(dict(zip(fits, fitted)))
+    fitted = dict(zip(fits, Parallel(n_jobs=len(fits))(fits.values())))
+    if "html" in fitted and fitted["html"] is None:
+        del fitted["html"]
+        log.warning("no HTML model: the pages' blocks do not hold all of %s (only hand-labelled "
+                    "blocks give appeal); HTML jobs will use the text model", ", ".join(LABELS))
+    return ParasiftModel(fitted)
 
 
-def _fit_pages(pages: list[Page], hand_by_page: dict[str, Labelled]) -> BodyFirst:
-    return fit(html_examples(pages, hand_by_page), markup=True)
+def _fit_pages(pages: list[Page], hand_by_page: dict[str, Labelled]) -> BodyFirst | None:
+    """The HTML model, or None (HTML jobs then go to the text model) when the pages' blocks do
+    not hold every label: only hand labels give appeal, and a model without one fails."""
+    examples = html_examples(pages, hand_by_page)
+    if {label for example in examples for label in example.labels} != set(LABELS):
+        return None
+    return fit(examples, markup=True)

@@ -44,6 +44,7 @@ def test_text_bytes_are_decoded_by_bom_then_utf8_then_cp1252(encoding):
     ({"text": "x", "url": 12}, "wrong_type"),
     ({"text": "x", "id": True}, "wrong_type"),
     ({"text": "x", "id": 10 ** 5000}, "wrong_type"),
+    ({"text": "x", "meta": {"v": float("nan")}}, "wrong_type"),  # a dict from Python
     ('{"id": 1' + "0" * 5000 + ', "text": "x"}', "malformed_json"),  # over int's digit limit
     ("[" * 100_000, "malformed_json"),  # deeper than the parser's recursion
     ('{"text": "x", "meta": {"a": NaN}}', "malformed_json"),
@@ -75,3 +76,7 @@ def test_error_results_keep_the_id_of_a_job_sent_as_json_text():
     assert job_id_of('{"id": "k2", "text": ""}') == "k2"
     assert job_id_of(b'{"id": 7, "html": 5}') == "7"
     assert job_id_of("{broken") is None
+
+
+def test_a_large_integer_id_is_still_an_id():
+    assert read_job({"text": "x", "id": 2 ** 70}).id == str(2 ** 70)

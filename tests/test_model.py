@@ -188,7 +188,7 @@ GOOD = {"text": "The council approved the bridge after a long debate.", "label":
 @pytest.mark.parametrize(("lines", "said"), [
     (["{not json"], "bad.jsonl:1: not a JSON line"),
     (["[1, 2]"], "bad.jsonl:1: a labelled document is a JSON object"),
-    ([json.dumps({"id": "d", "paragraphs": [{"text": "x"}]})], "document 1 (id 'd')"),
+    (["", json.dumps({"id": "d", "paragraphs": [{"text": "x"}]})], "bad.jsonl:2 (id 'd')"),
     ([json.dumps({"paragraphs": [{"text": 5, "label": "body"}]})], '"paragraphs" must be'),
     ([json.dumps({"paragraphs": [{**GOOD, "label": "Body"}]})], "unknown labels ['Body']"),
     ([json.dumps({"paragraphs": [GOOD, {"text": "Menu", "label": "cruft"}]})] * 3,
@@ -205,6 +205,25 @@ def test_train_refuses_bad_labelled_data_in_one_line(tmp_path, capsys, lines, sa
     assert cli_main(["train", str(bad), "-o", str(tmp_path / "m"), "--all"]) == 1
     error = capsys.readouterr().err
     assert said in error and error.startswith("parasift train:") and error.count("\n") == 1
+
+
+def test_a_failed_training_leaves_no_model_folder_and_a_file_is_no_folder(tmp_path, capsys):
+    missing_data = ["train", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "m"), "--all"]
+    assert cli_main(missing_data) == 1 and not (tmp_path / "m").exists()
+    (tmp_path / "file").write_text("x")
+    into_a_file = str(tmp_path / "file" / "m")
+    assert cli_main(["train", str(tmp_path / "none.jsonl"), "-o", into_a_file]) == 1
+    assert "is a file" in capsys.readouterr().err
+
+
+def test_pages_without_hand_labels_give_no_html_model_rather_than_one_without_appeal(
+        tmp_path, caplog):
+    corpus = load_corpus([write_folder(tmp_path / "corpus")])
+    for example in corpus.labelled:  # the hand labels no longer belong to a page
+        example.page = None
+    model = train_model(corpus)
+    assert set(model.estimators) == {"text"} and "no HTML model" in caplog.text
+    assert classify({"html": "<p>Sign up for our free newsletter</p>"}, model)["status"] == "ok"
 
 
 def test_evaluate_says_when_nothing_is_held_out_and_checks_the_plot_folder(

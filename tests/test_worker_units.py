@@ -51,6 +51,7 @@ def test_settings_come_from_the_environment_and_empty_means_unset() -> None:
     ("PARASIFT_CONCURRENCY", "-1"), ("PARASIFT_FLOWER_PORT", "99999"),
     ("PARASIFT_VISIBILITY_TIMEOUT", "1.5"), ("PARASIFT_BROKER_URL", "garbage"),
     ("PARASIFT_BROKER_URL", "ftp://host/0"), ("PARASIFT_STREAMS_URL", "http://host/"),
+    ("PARASIFT_RESULT_BACKEND", "rpc://"), ("PARASIFT_LOG_LEVEL", "bogus"),
 ])
 def test_a_setting_the_service_cannot_run_with_is_refused_by_name(name: str, value: str) -> None:
     # each of these started a worker that then failed or lost every job
@@ -165,10 +166,12 @@ def _parasift(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 def test_submit_refuses_unreadable_files_before_sending_anything(tmp_path: Path) -> None:
     (tmp_path / "jobs.jsonl").write_text('{"text": "fine"}\n{"text": broken}\n')
+    (tmp_path / "deep.json").write_text("[" * 100_000)
     # Nothing listens on port 1, so a run that got as far as sending would fail differently.
     unreachable = "redis://127.0.0.1:1/0"
     for path, message in ((tmp_path / "missing.txt", "cannot read"),
-                          (tmp_path / "jobs.jsonl", "jobs.jsonl:2: not a JSON job")):
+                          (tmp_path / "jobs.jsonl", "jobs.jsonl:2: not a JSON job"),
+                          (tmp_path / "deep.json", "deep.json: not a JSON job")):
         run = _parasift("submit", str(path), PARASIFT_BROKER_URL=unreachable)
         assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
 

@@ -123,6 +123,9 @@ def _serve(service: LocalService) -> int:
     config = service.config
     where = "embedded redis-server, stopped with this command" if service.redis else "configured"
     print(f"parasift: broker {safe(config.broker_url)} ({where})")
+    if service.redis:
+        print(f"parasift: other shells reach it after "
+              f"export PARASIFT_BROKER_URL={safe(config.broker_url)}")
     print(f"parasift: {service.workers} worker(s) with {service.concurrency or config.concurrency}"
           f" pool process(es) each; results in stream {config.results_stream}")
     if "flower" in service.processes:

@@ -10,6 +10,7 @@ results. An empty variable counts as unset.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Mapping
@@ -121,11 +122,17 @@ def _number(env: Mapping[str, str], name: str, minimum: float, kind: type = int,
     return value
 
 
-def _url(env: Mapping[str, str], name: str, value: str, schemes: frozenset[str],
-         what: str) -> str:
+def _url(name: str, value: str, schemes: frozenset[str], what: str) -> str:
     if urlsplit(value).scheme not in schemes:
         raise ConfigError(f"{name}={value!r}: not {what} ({', '.join(sorted(schemes))})")
     return verified(value)
+
+
+def _log_level(name: str) -> str:
+    if not isinstance(logging.getLevelName(name.upper()), int):
+        raise ConfigError(f"PARASIFT_LOG_LEVEL={name!r}: use DEBUG, INFO, WARNING, ERROR or "
+                          f"CRITICAL")
+    return name.upper()
 
 
 def _backends(env: Mapping[str, str], broker: str) -> tuple[str, str]:
@@ -136,12 +143,15 @@ def _backends(env: Mapping[str, str], broker: str) -> tuple[str, str]:
         backend = broker if urlsplit(broker).scheme in REDIS_SCHEMES else \
             env.get("PARASIFT_STREAMS_URL")
     if backend is None:
-        raise ConfigError("a broker that is not Redis needs PARASIFT_RESULT_BACKEND and "
-                          "PARASIFT_STREAMS_URL set to a Redis URL (results and streams live "
-                          "there)")
+        raise ConfigError("a broker that is not at a redis:// or rediss:// URL needs "
+                          "PARASIFT_STREAMS_URL (or PARASIFT_RESULT_BACKEND) set to one: "
+                          "results and streams live in Redis")
+    if "PARASIFT_STREAMS_URL" not in env and urlsplit(backend).scheme not in REDIS_SCHEMES:
+        raise ConfigError(f"PARASIFT_RESULT_BACKEND={backend!r} is not Redis, so "
+                          f"PARASIFT_STREAMS_URL must name the Redis for the streams")
     streams = env.get("PARASIFT_STREAMS_URL", backend)
-    return (verified(backend),
-            _url(env, "PARASIFT_STREAMS_URL", streams, REDIS_SCHEMES, "a Redis URL"))
+    return verified(backend), _url("PARASIFT_STREAMS_URL", streams, REDIS_SCHEMES,
+                                   "a Redis URL")
 
 
 @dataclass(frozen=True)
@@ -176,7 +186,7 @@ class Config:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         env = {k: v for k, v in (os.environ if environ is None else environ).items() if v}
-        broker = _url(env, "PARASIFT_BROKER_URL", env.get(
+        broker = _url("PARASIFT_BROKER_URL", env.get(
             "PARASIFT_BROKER_URL", _DEFAULTS["PARASIFT_BROKER_URL"]), BROKER_SCHEMES,
             "a broker URL")
         backend, streams = _backends(env, broker)
@@ -187,7 +197,8 @@ class Config:
             broker_configured="PARASIFT_BROKER_URL" in env,
             result_backend=backend,
             streams_url=streams,
-            queue=env.get("PARASIFT_QUEUE", _DEFAULTS["PARASIFT_QUEUE"]),
+            queue=env.get("PARASIFT_QUEUE", _DEFAULTS["PARASIFT_QUEUE"]).strip() or
+            _DEFAULTS["PARASIFT_QUEUE"],
             results_stream=env.get("PARASIFT_RESULTS_STREAM", _DEFAULTS["PARASIFT_RESULTS_STREAM"]),
             results_maxlen=_number(env, "PARASIFT_RESULTS_MAXLEN", 1),
             dead_stream=env.get("PARASIFT_DEAD_STREAM", _DEFAULTS["PARASIFT_DEAD_STREAM"]),
@@ -206,7 +217,7 @@ class Config:
             prefetch_multiplier=_number(env, "PARASIFT_PREFETCH_MULTIPLIER", 0),
             result_expires=_number(env, "PARASIFT_RESULT_EXPIRES", 1),
             flower_port=_number(env, "PARASIFT_FLOWER_PORT", 1, maximum=65535),
-            log_level=env.get("PARASIFT_LOG_LEVEL", _DEFAULTS["PARASIFT_LOG_LEVEL"]),
+            log_level=_log_level(env.get("PARASIFT_LOG_LEVEL", _DEFAULTS["PARASIFT_LOG_LEVEL"])),
         )
 
 

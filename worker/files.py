@@ -39,7 +39,8 @@ def _json_lines(data: bytes, name: str) -> list[dict[str, Any]]:
 def _json_value(data: bytes, name: str) -> Any:
     try:
         return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    # ValueError: also an integer of over 4,300 digits; RecursionError: arrays nested deep
+    except (ValueError, RecursionError) as error:
         raise ValueError(f"{name}: not a JSON job in UTF-8 ({error})") from error
 
 
