@@ -99,8 +99,10 @@ def test_noframes_and_noembed_are_not_shown_as_markup():
 
 
 def test_a_tower_of_classed_elements_keeps_a_bounded_list_of_markup_tokens():
-    height = 1_500
-    page = "".join(f"<section class='a{n} b{n}'>" for n in range(height)) + "deep"
+    def word(n: int) -> str:  # a class word of its own for each level: "xb", "xbc", ...
+        return "x" + "".join(chr(ord("a") + int(digit)) for digit in str(n))
+
+    page = "".join(f"<section class='{word(n)} y{word(n)}'>" for n in range(1_500)) + "deep"
     [block] = from_html(page).blocks
     assert block.text == "deep" and len(block.markup.split()) <= 129  # tag + bounded tokens
 
