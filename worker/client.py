@@ -77,7 +77,14 @@ def submit_many(jobs: Iterable[Job], batch_size: int = 1, app: Celery | None = N
 
 def wait(task_id: str, timeout: float | None = 60.0, app: Celery | None = None) -> Any:
     """The task's result: a result message, or a list of them for a batch task."""
-    return AsyncResult(task_id, app=app or default_app).get(timeout=timeout, interval=0.05)
+    result = AsyncResult(task_id, app=app or default_app)
+    try:
+        return result.get(timeout=timeout, interval=0.05)
+    except BaseException:
+        # Stop listening for it now. The backend keeps an unanswered result until the
+        # interpreter exits, and unsubscribing from Redis then fails with a traceback.
+        result.backend.remove_pending_result(result)
+        raise
 
 
 def results_redis(config: Config | None = None) -> redis.Redis:
