@@ -7,17 +7,17 @@ machines need no scikit-learn.
 from __future__ import annotations
 
 import argparse
-import codecs
 import functools
 import itertools
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from classifier.corpus import jsonl_lines
 from classifier.errors import InvalidInput, ModelIntegrityError, SettingError
 
 _TEXT_WIDTH = 90
@@ -96,14 +96,6 @@ def _read_input(name: str) -> bytes:
     return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
 
 
-def _jobs(content: bytes) -> Iterator[bytes]:
-    # Split on line ends alone: str.splitlines also splits at U+2028 and the like, which a
-    # JSON string may hold as they are.
-    for line in content.removeprefix(codecs.BOM_UTF8).splitlines():
-        if line.strip():
-            yield line  # classify() parses it, so a broken line becomes an error result
-
-
 def _print_table(result: dict[str, Any], out: TextIO) -> None:
     if result["status"] != "ok":
         return
@@ -133,13 +125,13 @@ def _label(args: argparse.Namespace) -> int:
     model = _load(args.model)
     kind = args.kind or _input_kind(args.file, content)
     if kind == "jobs":
-        jobs = _jobs(content)
+        # classify() parses each line, so a broken one becomes an error result in its place
+        jobs = (line for _, line in jsonl_lines(content))
         while chunk := list(itertools.islice(jobs, JOBS_PER_CALL)):
             for result in classify_many(chunk, model):
                 sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 0
-    job = content.removeprefix(codecs.BOM_UTF8) if kind == "job" else {kind: content}
-    result = classify(job, model)
+    result = classify(content if kind == "job" else {kind: content}, model)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:

@@ -65,16 +65,22 @@ def read_pages(root: Path) -> list[Page]:
     return pages
 
 
+def jsonl_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of JSON Lines data, numbered from 1, without the byte-order mark an
+    editor may put first. Cut at line ends alone (\n, \r\n or \r): ``str.splitlines`` also
+    cuts at U+2028, which a JSON string may hold as it is."""
+    for number, line in enumerate(data.removeprefix(codecs.BOM_UTF8).splitlines(), 1):
+        if line.strip():
+            yield number, line
+
+
 def read_labelled(path: Path) -> Iterator[tuple[int, dict]]:
     """Labelled documents, ``{"id", "url", "page", "paragraphs": [{"text", "label"}]}`` one
     JSON object a line, with their line numbers; a line that is not one is an ``InvalidInput``
     naming it."""
-    # Cut at line ends alone (\n, \r\n or \r), not at U+2028, which a JSON string may hold.
-    for number, line in enumerate(path.read_bytes().splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, line in jsonl_lines(path.read_bytes()):
         try:
-            doc = json.loads(line.removeprefix(codecs.BOM_UTF8).decode("utf-8"))
+            doc = json.loads(line.decode("utf-8"))
         except (ValueError, RecursionError) as error:
             raise InvalidInput(f"{path}:{number}: not a JSON line in UTF-8: {error}") from error
         if not isinstance(doc, dict):

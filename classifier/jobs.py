@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,12 @@ from classifier.limits import Limits
 
 INPUT_KINDS = ("text", "html", "paragraphs")
 LABELS = ("body", "appeal", "cruft")
+
+
+def missing_labels(found: Iterable[str]) -> list[str]:
+    """The ``LABELS`` that are not among ``found``: a model must learn each of them."""
+    found = set(found)
+    return [label for label in LABELS if label not in found]
 
 
 @dataclass
@@ -42,7 +49,8 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not JSON")  # Python's json reads NaN and Infinity
 
 
-def _decode_message(message: Any) -> Any:
+def decode_message(message: Any) -> Any:
+    """A message as JSON values: JSON text or UTF-8 bytes parsed, anything else as it is."""
     if isinstance(message, (bytes, bytearray)):
         try:
             # RFC 8259 lets a parser ignore a byte-order mark, and editors write one.
@@ -82,7 +90,7 @@ def _content_of(kind: str, value: Any) -> str | bytes | list[str]:
 def read_job(message: Any, limits: Limits | None = None) -> Job:
     """Validate one job message (a dict, or its JSON text) and return it as a ``Job``."""
     limits = limits or Limits.from_env()
-    message = _decode_message(message)
+    message = decode_message(message)
     if not isinstance(message, dict):
         raise InvalidInput("job must be a JSON object", code="wrong_type")
     kinds = [kind for kind in INPUT_KINDS if message.get(kind) is not None]
@@ -130,7 +138,7 @@ def _is_id(value: Any) -> bool:
 def job_id_of(message: Any) -> str | None:
     """The id of a message, as far as it can be read, for error results of unreadable jobs."""
     try:
-        message = _decode_message(message)
+        message = decode_message(message)
     except InvalidInput:
         return None
     if isinstance(message, dict) and _is_id(message.get("id")):

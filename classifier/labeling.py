@@ -11,7 +11,7 @@ import numpy as np
 
 from classifier.documents import Document
 from classifier.errors import InvalidInput
-from classifier.jobs import LABELS, Job, error_result, job_id_of, read_job
+from classifier.jobs import LABELS, Job, decode_message, error_result, job_id_of, read_job
 from classifier.limits import Limits
 from classifier.store import ParasiftModel, default_model
 
@@ -63,11 +63,13 @@ def read_document(job: Job, limits: Limits) -> Document:
 
 def _read(message: Any, limits: Limits) -> tuple[Job, Document] | dict[str, Any]:
     """The job and its document, or the error result that answers it."""
+    decoded = None  # parsed once: the error result's id is read from it, not from the text
     try:
-        job = read_job(message, limits)
+        decoded = decode_message(message)
+        job = read_job(decoded, limits)
         return job, read_document(job, limits)
     except InvalidInput as error:
-        return error_result(job_id_of(message), error)
+        return error_result(job_id_of(decoded), error)
 
 
 def classify(message: Any, model: ParasiftModel | None = None,

@@ -19,7 +19,7 @@ import sklearn
 from classifier.bodyfirst import BodyFirst
 from classifier.documents import Block, Document
 from classifier.errors import ModelIntegrityError
-from classifier.jobs import LABELS
+from classifier.jobs import LABELS, missing_labels
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
 MODEL_FILE = "model.joblib"
@@ -220,7 +220,7 @@ def load_model(directory: str | Path | None = None) -> ParasiftModel:
             f"refusing to load {path}: SHA-256 {actual} does not match the manifest")
     model = joblib.load(path)
     for kind, estimator in model.estimators.items():
-        missing = [label for label in LABELS if label not in estimator.classes_]
+        missing = missing_labels(estimator.classes_)
         if missing:  # it would fail every job
             raise ModelIntegrityError(
                 f"{path}: its {kind} model never learnt {', '.join(missing)}; retrain it on "

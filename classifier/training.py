@@ -20,7 +20,7 @@ from classifier.corpus import Page, domain_of, is_held_out, read_labelled, read_
 from classifier.documents import Block, Document, from_paragraphs
 from classifier.errors import InvalidInput
 from classifier.htmlblocks import from_html
-from classifier.jobs import LABELS
+from classifier.jobs import LABELS, missing_labels
 from classifier.model import SequenceClassifier, first_pass
 from classifier.store import ParasiftModel
 
@@ -215,8 +215,7 @@ def train_model(corpus: Corpus) -> ParasiftModel:
     if not corpus.labelled:
         raise InvalidInput("no labelled documents to train on (a folder holds them in "
                            "labeled/*.jsonl)")
-    given = {label for example in corpus.labelled for label in example.labels}
-    missing = [label for label in LABELS if label not in given]
+    missing = missing_labels(label for example in corpus.labelled for label in example.labels)
     if missing:  # a model without one would fail every job
         raise InvalidInput(f"the labelled documents have no {' or '.join(missing)} paragraphs; "
                            f"a model learns each of {', '.join(LABELS)} from examples")
@@ -241,6 +240,6 @@ def _fit_pages(pages: list[Page], hand_by_page: dict[str, Labelled]) -> BodyFirs
     """The HTML model, or None (HTML jobs then go to the text model) when the pages' blocks do
     not hold every label: only hand labels give appeal, and a model without one fails."""
     examples = html_examples(pages, hand_by_page)
-    if {label for example in examples for label in example.labels} != set(LABELS):
+    if missing_labels(label for example in examples for label in example.labels):
         return None
     return fit(examples, markup=True)
