@@ -40,6 +40,11 @@ def test_worker_killed_mid_run_every_job_gets_exactly_one_result(own_service: Se
     submit_many(jobs, batch_size=5, app=own_service.app)
     victim = own_service.worker("victim", concurrency=2)
     own_service.collect({jobs[20]["id"], jobs[21]["id"]})  # well into the run
+    # Between one batch's ack and the next fetch nothing is in flight (seen once in CI): kill
+    # only once something is.
+    deadline = time.monotonic() + WAIT
+    while not own_service.redis.hlen("unacked") and time.monotonic() < deadline:
+        time.sleep(0.001)
     kill_group(victim)  # SIGKILL to the worker and its pool processes
     assert own_service.redis.hlen("unacked"), "jobs in flight must be delivered again"
     done_before = len({e.job_id for e in own_service.entries()} & ids)
