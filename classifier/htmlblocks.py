@@ -30,7 +30,8 @@ LANDMARK_TAGS = frozenset(
     "nav header footer aside article main form figure figcaption ul ol li table a button "
     "section blockquote h1 h2 h3 h4 h5 h6 label dl".split()
 )
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# Declarations only: "display:none" inside another's value (a custom property) hides nothing.
+_HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
 _WORDS = re.compile(r"[a-z]{2,}")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SURROGATES = re.compile("[\ud800-\udfff]")

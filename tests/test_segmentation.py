@@ -43,6 +43,14 @@ def test_html_drops_scripts_styles_and_hidden_elements():
     assert texts(page) == ["Seen", "Also seen"]
 
 
+def test_html_hidden_by_a_style_declaration_not_by_words_in_a_value():
+    page = ("<p style='color: red; DISPLAY : none !important'>no</p>"
+            "<p style='visibility:hidden'>no</p>"
+            "<p style='--note: display:none'>custom property</p>"
+            "<p style='display: nonesuch'>unknown value</p>")
+    assert texts(page) == ["custom property", "unknown value"]
+
+
 def test_html_blocks_carry_layout_facts():
     page = ("<body><nav class='mainMenu'><ul><li><a href='/'>Home</a></li></ul></nav>"
             "<article class='post-body'><p>Plain words and <a href='#'>a link</a></p></article>"
