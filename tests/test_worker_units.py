@@ -14,6 +14,7 @@ import pytest
 
 from classifier.limits import Limits
 from worker.app import celery_settings, make_app, transport_options
+from worker.cli import main as cli_main
 from worker.client import with_id
 from worker.config import SETTINGS, Config, ConfigError, markdown_table
 from worker.display import summary, table
@@ -96,6 +97,11 @@ def test_every_variable_the_code_reads_is_in_the_settings_table() -> None:
     documented = {setting.name for setting in SETTINGS}
     assert used <= documented
     assert all(f"`{name}`" in markdown_table() for name in documented)
+
+
+def test_parasift_settings_prints_the_settings_table(capsys: pytest.CaptureFixture) -> None:
+    assert cli_main(["settings"]) == 0
+    assert capsys.readouterr().out == markdown_table() + "\n"
 
 
 def test_documented_size_limits_are_the_classifiers() -> None:

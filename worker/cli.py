@@ -20,7 +20,7 @@ from kombu.utils.url import maybe_sanitize_url as safe  # passwords never reach 
 
 from worker.app import make_app
 from worker.client import ResultsReader, follow, results_redis, submit_many, wait
-from worker.config import Config
+from worker.config import Config, markdown_table
 from worker.display import summary, table
 from worker.files import example_jobs, jobs_from_file
 from worker.service import LocalService
@@ -196,7 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--demo", action="store_true",
                      help="label the example articles through the queue, print them, stop")
     run.set_defaults(func=cmd_run)
+
+    settings = commands.add_parser("settings", help="print the environment variables it reads")
+    settings.set_defaults(func=cmd_settings)
     return parser
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    print(markdown_table())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -219,7 +219,3 @@ class Config:
             flower_port=_number(env, "PARASIFT_FLOWER_PORT", 1, maximum=65535),
             log_level=_log_level(env.get("PARASIFT_LOG_LEVEL", _DEFAULTS["PARASIFT_LOG_LEVEL"])),
         )
-
-
-if __name__ == "__main__":
-    print(markdown_table())
