@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 _BLANK_LINES = re.compile(r"\n\s*\n")
 # Old Mac and Windows line ends, and Unicode's own separators of lines and paragraphs.
 _LINE_ENDS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n\n"})
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(eq=False)
@@ -53,13 +54,27 @@ def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate (half a UTF-16 pair, as JSON's "\\ud800" gives)
+    replaced by U+FFFD: no UTF-8 writer, Redis or stdout, could write it into a result."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text)
+    return text
+
+
 def from_text(text: str) -> Document:
     """Paragraphs are separated by blank lines; line breaks inside a paragraph are spaces."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").translate(_LINE_ENDS)
+    text = without_surrogates(text).removeprefix("\ufeff")
+    text = text.replace("\r\n", "\n").translate(_LINE_ENDS)
     chunks = (collapse_whitespace(chunk) for chunk in _BLANK_LINES.split(text))
     return Document([Block(chunk) for chunk in chunks if chunk], kind="text")
 
 
 def from_paragraphs(paragraphs: list[str]) -> Document:
     """Exactly one block per given paragraph, in order, never re-split or merged."""
-    return Document([Block(paragraph) for paragraph in paragraphs], kind="paragraphs")
+    return Document([Block(without_surrogates(paragraph)) for paragraph in paragraphs],
+                    kind="paragraphs")

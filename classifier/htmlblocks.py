@@ -11,7 +11,7 @@ from functools import lru_cache
 from lxml import etree
 
 from classifier import charsets
-from classifier.documents import Block, Document, collapse_whitespace
+from classifier.documents import Block, Document, collapse_whitespace, without_surrogates
 from classifier.errors import InvalidInput
 
 BLOCK_TAGS = frozenset(
@@ -34,7 +34,6 @@ LANDMARK_TAGS = frozenset(
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
 _WORDS = re.compile(r"[a-z]{2,}")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_SURROGATES = re.compile("[\ud800-\udfff]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MAX_CLASS_TOKENS = 8
 # Tokens a block inherits at most: real pages reach about 115 (wcxb-dev); without a bound, a
@@ -177,21 +176,10 @@ def _title_of(root: etree._Element) -> str:
     return ""
 
 
-def _without_surrogates(text: str) -> str:
-    # A lone surrogate (half a UTF-16 pair, as JSON's "\ud800" gives) makes libxml2 stop
-    # reading, and the rest of the page would be lost without a word.
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATES.sub("\ufffd", text)
-    return text
-
-
 def from_html(page: str | bytes) -> Document:
     """Blocks of the visible text of ``page``; a page with no visible text is an error."""
-    text = decode_html(page) if isinstance(page, bytes) else _without_surrogates(page)
+    # libxml2 also stops reading at a lone surrogate: the rest of the page would be lost.
+    text = decode_html(page) if isinstance(page, bytes) else without_surrogates(page)
     text = _XML_DECLARATION.sub("", text).replace("\x00", "")
     if not text.strip():
         raise InvalidInput("html is empty", code="empty_input")

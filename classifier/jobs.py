@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from classifier import charsets
-from classifier.documents import Document, from_paragraphs, from_text
+from classifier.documents import Document, from_paragraphs, from_text, without_surrogates
 from classifier.errors import InvalidInput
 from classifier.htmlblocks import from_html
 from classifier.limits import Limits
@@ -114,14 +114,16 @@ def read_job(message: Any, limits: Limits | None = None) -> Job:
             raise InvalidInput("paragraphs is empty", code="empty_input")
     job_id, url, meta = message.get("id"), message.get("url"), message.get("meta")
     meta = {} if meta is None else meta  # null is as good as leaving it out
+    # Echoed into the result, so they must be writable as UTF-8: a lone surrogate is not.
     if job_id is not None and not _is_id(job_id):
-        raise InvalidInput("id must be a string or an integer", code="wrong_type")
-    if url is not None and not isinstance(url, str):
-        raise InvalidInput("url must be a string", code="wrong_type")
+        raise InvalidInput("id must be a string of valid Unicode or an integer",
+                           code="wrong_type")
+    if url is not None and not _is_unicode(url):
+        raise InvalidInput("url must be a string of valid Unicode", code="wrong_type")
     if not isinstance(meta, dict):
         raise InvalidInput("meta must be an object", code="wrong_type")
-    try:  # echoed into every result: it must stay JSON (a dict from Python may hold NaN)
-        json.dumps(meta, allow_nan=False)
+    try:  # it must stay JSON too (a dict from Python may hold NaN)
+        json.dumps(meta, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as error:
         raise InvalidInput(f"meta must hold JSON values only: {error}", code="wrong_type") \
             from error
@@ -129,9 +131,13 @@ def read_job(message: Any, limits: Limits | None = None) -> Job:
                meta=meta)
 
 
+def _is_unicode(value: Any) -> bool:
+    return isinstance(value, str) and (value.isascii() or without_surrogates(value) == value)
+
+
 def _is_id(value: Any) -> bool:
     # Python writes an integer of over 4,300 digits as no string at all
-    return isinstance(value, str) or (
+    return _is_unicode(value) or (
         isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10 ** 1000)
 
 

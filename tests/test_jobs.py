@@ -48,6 +48,10 @@ def test_text_bytes_are_decoded_by_bom_then_utf8_then_cp1252(encoding):
     ('{"id": 1' + "0" * 5000 + ', "text": "x"}', "malformed_json"),  # over int's digit limit
     ("[" * 100_000, "malformed_json"),  # deeper than the parser's recursion
     ('{"text": "x", "meta": {"a": NaN}}', "malformed_json"),
+    # echoed into the result, which must be writable as UTF-8: a lone surrogate is not
+    ('{"text": "x", "id": "k\\ud800"}', "wrong_type"),
+    ('{"text": "x", "url": "https://x.example/\\udc00"}', "wrong_type"),
+    ('{"text": "x", "meta": {"note": "\\ud800"}}', "wrong_type"),
 ])
 def test_every_malformed_job_is_a_coded_error(message, code):
     with pytest.raises(InvalidInput) as error:
@@ -80,3 +84,12 @@ def test_error_results_keep_the_id_of_a_job_sent_as_json_text():
 
 def test_a_large_integer_id_is_still_an_id():
     assert read_job({"text": "x", "id": 2 ** 70}).id == str(2 ** 70)
+
+
+def test_an_id_with_a_lone_surrogate_is_no_id_for_error_results():
+    assert job_id_of('{"id": "k\\ud800", "text": "x"}') is None
+
+
+def test_lone_surrogates_in_text_and_paragraphs_become_replacement_characters():
+    assert read_job('{"text": "a\\ud800b\\n\\nc"}').document().texts == ["a\ufffdb", "c"]
+    assert read_job({"paragraphs": ["x\udc00", "y"]}).document().texts == ["x\ufffd", "y"]

@@ -99,3 +99,14 @@ def test_jsonl_lines_end_at_line_ends_only_and_bad_utf8_is_an_error_in_place(tmp
     assert [r["status"] for r in results] == ["ok", "error", "ok"]
     assert results[0]["paragraphs"][0]["text"] == "One two."  # a line separator is whitespace
     assert results[1]["error"]["code"] == "undecodable"
+
+
+def test_jsonl_with_lone_surrogates_gives_results_not_a_traceback(tmp_path):
+    jobs = tmp_path / "surrogates.jsonl"
+    jobs.write_text('{"id": "a", "text": "Hello \\ud800 world."}\n'
+                    '{"id": "b\\udc00", "text": "Fine text."}\n')
+    run = label(str(jobs), "--json")
+    assert run.returncode == 0, run.stderr
+    first, second = map(json.loads, run.stdout.splitlines())
+    assert first["paragraphs"][0]["text"] == "Hello \ufffd world."
+    assert (second["id"], second["error"]["code"]) == (None, "wrong_type")

@@ -33,6 +33,9 @@ NAMED = {
     "fifty_mb_of_html": ({"html": "<p>" + "x" * 50_000_000 + "</p>"}, "too_large"),
     "wrong_typed_meta": ({"text": "x", "meta": ["not", "an", "object"]}, "wrong_type"),
     "wrong_typed_id": ({"text": "x", "id": {"nested": 1}}, "wrong_type"),
+    # as JavaScript's JSON.stringify may send them; such an id cannot be written to a stream
+    "lone_surrogate_in_id": ({"text": "Hello world.", "id": "sur-\ud800"}, "wrong_type"),
+    "lone_surrogates_in_text": ({"text": "Hello \ud800 world.\n\nMore \udfff."}, None),
 }
 
 
