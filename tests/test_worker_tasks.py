@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import time
 import uuid
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from celery.result import AsyncResult
 
 import classifier
 from worker.client import CLASSIFY, CLASSIFY_BATCH, submit, submit_many, wait
-from worker.testing import WAIT, Service, labels, unique, variants
+from worker.testing import WAIT, Service, labels, raw_message, unique, variants
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +109,9 @@ def test_anything_a_producer_sends_is_answered_never_raised(service: Service, ar
     result = AsyncResult(task_id, app=service.app).get(timeout=WAIT)
     assert result["status"] == "error"
     assert result["error"]["code"] in {"malformed_json", "wrong_type"}
-    assert [e.task_id for e in service.entries(service.config.dead_stream)].count(task_id) == 1
+    [dead] = [e for e in service.entries(service.config.dead_stream) if e.task_id == task_id]
+    if len(args) > 1:  # not one job: the dead letter keeps the whole call
+        assert json.loads(dead.job) == {"args": args, "kwargs": {}}
 
 
 def test_batch_task_given_no_list_answers_with_an_error(service: Service) -> None:
@@ -148,10 +148,9 @@ def test_pickle_message_is_refused_not_executed(service: Service, tmp_path: Path
     good = variants(1, unique("after-pickle"))[0]
     assert wait(submit(good, app=service.app), timeout=WAIT, app=service.app)["status"] == "ok"
     assert service.drained()
-    time.sleep(0.5)  # a refused message leaves no trace to poll for; give a stray one a moment
+    answer = service.collect_tasks({pickled.id})[pickled.id]
+    assert answer.result["error"]["code"] == "malformed_message"
     assert not marker.exists()
-    assert AsyncResult(pickled.id, app=service.app).state == "PENDING"
-    assert pickled.id not in {e.task_id for e in service.entries()}
     assert "refusing to deserialize untrusted content of type pickle" in \
         service.log_of("shared").lower()
 
@@ -175,15 +174,7 @@ def test_a_producer_without_celery_enqueues_with_one_raw_redis_lpush(service: Se
     job = variants(1, unique("raw"))[0]
     task_id = str(uuid.uuid4())
     body = [[job], {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}]
-    message = {
-        "body": base64.b64encode(json.dumps(body).encode()).decode(),
-        "content-encoding": "utf-8", "content-type": "application/json",
-        "headers": {"lang": "py", "task": CLASSIFY, "id": task_id, "root_id": task_id,
-                    "retries": 0, "timelimit": [None, None]},
-        "properties": {"correlation_id": task_id, "delivery_mode": 2, "priority": 0,
-                       "body_encoding": "base64", "delivery_tag": str(uuid.uuid4()),
-                       "delivery_info": {"exchange": "", "routing_key": "celery"}},
-    }
-    service.redis.lpush("celery", json.dumps(message))
+    message = raw_message(json.dumps(body).encode(), task_id)
+    service.redis.lpush("celery", message)
     [entry] = service.collect({job["id"]})[job["id"]]
     assert entry.task_id == task_id and labels(entry.result) == labels(classifier.classify(job))

@@ -41,6 +41,8 @@ def celery_settings(config: Config) -> dict[str, Any]:
         # redeliveries are made harmless by worker.publish, which publishes once per delivery id.
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
+        # Messages that are no task call get an error result rather than a log line or a crash.
+        "worker_consumer": "worker.consumer:Consumer",
         "worker_deduplicate_successful_tasks": True,
         "worker_prefetch_multiplier": config.prefetch_multiplier,
         "worker_concurrency": config.concurrency,

@@ -3,12 +3,15 @@
 Nothing a producer sends makes a task raise: a job that is not a dict (text, bytes, a list, a
 number, None, a missing argument) goes to ``classifier.classify`` like any other and comes back as
 an error result; a bug or a time limit becomes an error result too, and so does a task whose
-runs keep killing their pool process (``worker_lost``). Every error result is also a dead letter,
-so no job disappears without a trace.
+runs keep killing their pool process (``worker_lost``), a call Celery cannot make (arguments that
+are not a list, keyword arguments that are not a mapping) and a message that is no task call at
+all (worker.consumer). Every error result is also a dead letter, so no job disappears without a
+trace.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from functools import cache
@@ -17,7 +20,8 @@ from typing import Any
 import redis
 from celery import Task
 from celery.exceptions import Reject, SoftTimeLimitExceeded, TimeLimitExceeded
-from celery.signals import worker_init, worker_ready
+from celery.signals import task_internal_error, worker_init, worker_ready
+from kombu.message import Message
 
 from classifier import InvalidInput, classify, classify_many, default_model
 from classifier.jobs import error_result, job_id_of
@@ -137,19 +141,55 @@ def publish(task_id: str | None, jobs: list[Any], results: list[dict[str, Any]],
         raise Reject(f"cannot publish: {error}", requeue=True) from error
 
 
+def refuse_call(task_id: str | None, args: Any, kwargs: Any, batch: bool,
+                message: str) -> list[dict[str, Any]]:
+    """Answer a call that is not one job (or one list of jobs): the error result has the first
+    argument's job id, if any, and the dead letter holds the whole call."""
+    first = args[0] if isinstance(args, (list, tuple)) and args else None
+    result = failure(first, "wrong_type", message)
+    publish(task_id, [{"args": args, "kwargs": kwargs}], [result], batch)
+    return [result]
+
+
+def refuse_message(message: Message, reason: object) -> None:
+    """Answer a message that is no task call (see worker.consumer), with its body as the dead
+    letter's job; keyed by its task id, or by its body when it has none, so that a redelivery
+    is answered once."""
+    headers = message.headers if isinstance(message.headers, dict) else {}
+    body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+    task_id = str(headers.get("id") or hashlib.sha256(body).hexdigest())
+    result = failure(None, "malformed_message", f"not a task call parasift can run: {reason}")
+    # Redis away: the error propagates as a lost connection, and the message is read again.
+    publisher().publish(task_id, [Delivery(task_id, message.body, result)])
+
+
 class ClassifyTask(Task):
     batch = False
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any,
                    einfo: Any) -> None:
         """A hard time limit kills the pool process; the worker's main process calls this, and
-        the jobs still get their error results and dead letters."""
-        if isinstance(exc, TimeLimitExceeded):
-            job = args[0] if args else kwargs.get("job", kwargs.get("jobs"))
-            jobs = job if self.batch and isinstance(job, list) else [job]
-            results = [failure(j, "time_limit", "the task's hard time limit was reached")
-                       for j in jobs]
-            publish(task_id, jobs, results, self.batch)
+        the jobs still get their error results and dead letters. Any other failure is a call
+        that could not be made (the task's body answers everything else), such as ``args``
+        null in a raw message."""
+        if not isinstance(exc, TimeLimitExceeded):
+            refuse_call(task_id, args, kwargs, self.batch, f"{self.name} cannot run: {exc}")
+            return
+        job = args[0] if args else kwargs.get("job", kwargs.get("jobs"))
+        jobs = job if self.batch and isinstance(job, list) else [job]
+        results = [failure(j, "time_limit", "the task's hard time limit was reached")
+                   for j in jobs]
+        publish(task_id, jobs, results, self.batch)
+
+
+@task_internal_error.connect
+def answer_uncallable(sender: Task, task_id: str, args: Any, kwargs: Any, exception: Exception,
+                      **_: Any) -> None:
+    """Celery fails some calls before the task starts, such as keyword arguments that are not
+    a mapping (celery-node sends null when none are given), and only signals it. An error
+    after the task published is harmless here: its delivery was answered already."""
+    if isinstance(sender, ClassifyTask):
+        refuse_call(task_id, args, kwargs, sender.batch, f"{sender.name} cannot run: {exception}")
 
 
 def answer(task: Task, jobs: list[Any],
@@ -165,8 +205,8 @@ def answer(task: Task, jobs: list[Any],
 def classify_job(self: Task, job: Any = None, *extra: Any, **unknown: Any) -> dict[str, Any]:
     """One job message in, its result message out (also appended to the results stream)."""
     if extra or unknown:
-        return answer(self, [job], [failure(job, "wrong_type",
-                                            "parasift.classify takes exactly one job")])[0]
+        return refuse_call(self.request.id, self.request.args, self.request.kwargs, self.batch,
+                           "parasift.classify takes exactly one job")[0]
     return answer(self, [job])[0]
 
 
@@ -175,6 +215,6 @@ def classify_batch(self: Task, jobs: Any = None, *extra: Any,
                    **unknown: Any) -> list[dict[str, Any]]:
     """A list of jobs in, the list of their results out; one stream entry per job."""
     if not isinstance(jobs, list) or extra or unknown:
-        return answer(self, [jobs], [failure(jobs, "wrong_type",
-                                             "parasift.classify_batch takes a list of jobs")])
+        return refuse_call(self.request.id, self.request.args, self.request.kwargs, self.batch,
+                           "parasift.classify_batch takes a list of jobs")
     return answer(self, jobs)

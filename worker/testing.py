@@ -6,6 +6,8 @@ Nothing here fakes anything: workers are real ``celery -A worker worker`` proces
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import subprocess
 import time
@@ -73,6 +75,17 @@ class Service:
                 return found
             time.sleep(0.1)
 
+    def collect_tasks(self, task_ids: set[str], stream: str | None = None,
+                      timeout: float = WAIT) -> dict[str, Entry]:
+        """Poll the stream until every task id has an entry; the last entry of each, by task
+        id (for messages answered without a job id)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = {e.task_id: e for e in self.entries(stream) if e.task_id in task_ids}
+            if set(found) >= task_ids or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
     def drained(self, timeout: float = WAIT) -> bool:
         """Queue empty and nothing delivered but unacknowledged: no redelivery can follow."""
         deadline = time.monotonic() + timeout
@@ -105,6 +118,23 @@ def variants(count: int, prefix: str) -> list[dict[str, Any]]:
             content = [*content, extra]
         jobs.append({"id": f"{prefix}-{number}", kind: content, "meta": {"n": number}})
     return jobs
+
+
+def raw_message(body: bytes, task_id: str, task: str = "parasift.classify",
+                content_type: str = "application/json", with_id: bool = True) -> str:
+    """A Celery protocol-2 task message as a producer in another language LPUSHes it onto the
+    queue: JSON around the base64 of the body, ``[args, kwargs, embed]`` as JSON."""
+    headers = {"lang": "py", "task": task, "id": task_id, "root_id": task_id, "retries": 0,
+               "timelimit": [None, None]}
+    if not with_id:
+        del headers["id"]
+    return json.dumps({
+        "body": base64.b64encode(body).decode(), "content-encoding": "utf-8",
+        "content-type": content_type, "headers": headers,
+        "properties": {"correlation_id": task_id, "delivery_mode": 2, "priority": 0,
+                       "body_encoding": "base64", "delivery_tag": str(uuid.uuid4()),
+                       "delivery_info": {"exchange": "", "routing_key": "celery"}},
+    })
 
 
 def labels(result: dict[str, Any]) -> list[tuple[str, str]]:
