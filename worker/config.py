@@ -1,7 +1,7 @@
 """Every setting of the parasift service, read from environment variables.
 
-``SETTINGS`` below is the one table of them (name, default, meaning); the README and docker/ are
-generated from it, and ``python -m worker.config`` prints it as markdown. The table is also
+``SETTINGS`` below is the one table of them (name, default, meaning); ``parasift settings``
+prints it as markdown, as the README shows it. The table is also
 appended to this docstring, so ``help(worker.config)`` lists each setting.
 
 Defaults suit one machine: a Redis on localhost, streams and dedup keys in the same Redis as the
@@ -72,7 +72,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PARASIFT_MAX_BYTES", "10000000",
             "Largest text/html/paragraphs of one job, in UTF-8 bytes (error `too_large`)."),
     Setting("PARASIFT_MAX_PARAGRAPHS", "50000", "Most paragraphs in one job (error `too_large`)."),
-    Setting("PARASIFT_MAX_PARAGRAPH_CHARS", "200000", "Longest paragraph the classifier reads."),
+    Setting("PARASIFT_MAX_PARAGRAPH_CHARS", "200000",
+            "Longest paragraph accepted; a job with a longer one is refused (`too_large`)."),
     Setting("PARASIFT_FLOWER_PORT", "5555", "Port of Flower started by `parasift run`."),
     Setting("PARASIFT_LOG_LEVEL", "INFO", "Log level of workers started by `parasift run`."),
 )
