@@ -127,7 +127,7 @@ def read_job(message: Any, limits: Limits | None = None) -> Job:
     except (TypeError, ValueError, RecursionError) as error:
         raise InvalidInput(f"meta must hold JSON values only: {error}", code="wrong_type") \
             from error
-    return Job(id=None if job_id is None else str(job_id), kind=kind, content=content, url=url,
+    return Job(id=None if job_id is None else _id_text(job_id), kind=kind, content=content, url=url,
                meta=meta)
 
 
@@ -136,9 +136,16 @@ def _is_unicode(value: Any) -> bool:
 
 
 def _is_id(value: Any) -> bool:
-    # Python writes an integer of over 4,300 digits as no string at all
+    # JSON Schema's "integer" (job.schema.json) takes 7.0 too; Python writes an integer of over
+    # 4,300 digits as no string at all.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return _is_unicode(value) or (
         isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10 ** 1000)
+
+
+def _id_text(value: Any) -> str:
+    return str(int(value) if isinstance(value, float) else value)
 
 
 def job_id_of(message: Any) -> str | None:
@@ -148,7 +155,7 @@ def job_id_of(message: Any) -> str | None:
     except InvalidInput:
         return None
     if isinstance(message, dict) and _is_id(message.get("id")):
-        return str(message["id"])
+        return _id_text(message["id"])
     return None
 
 

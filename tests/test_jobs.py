@@ -17,6 +17,8 @@ def test_a_job_can_be_a_dict_json_text_or_json_bytes():
 
 def test_numeric_ids_become_strings_and_html_bytes_are_kept_as_bytes():
     assert read_job({"id": 7, "html": b"<p>x</p>"}).id == "7"
+    assert read_job('{"id": 7.0, "text": "x"}').id == "7"  # an integer to JSON Schema
+    assert job_id_of('{"id": 7.0, "text": 5}') == "7"
     assert read_job({"html": b"<p>x</p>"}).content == b"<p>x</p>"
 
 
@@ -43,6 +45,8 @@ def test_text_bytes_are_decoded_by_bom_then_utf8_then_cp1252(encoding):
     ({"text": "x", "id": {"nested": 1}}, "wrong_type"),
     ({"text": "x", "url": 12}, "wrong_type"),
     ({"text": "x", "id": True}, "wrong_type"),
+    ({"text": "x", "id": 7.5}, "wrong_type"),
+    ({"text": "x", "id": float("inf")}, "wrong_type"),
     ({"text": "x", "id": 10 ** 5000}, "wrong_type"),
     ({"text": "x", "meta": {"v": float("nan")}}, "wrong_type"),  # a dict from Python
     ('{"id": 1' + "0" * 5000 + ', "text": "x"}', "malformed_json"),  # over int's digit limit
