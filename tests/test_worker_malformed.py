@@ -35,6 +35,16 @@ def test_messages_that_are_no_task_call_are_answered_and_the_worker_goes_on(
     sent = {unique("malformed"): case for case in MALFORMED.values()}
     for task_id, (body, options, _) in sent.items():
         own_service.redis.lpush("celery", raw_message(body.encode(), task_id, **options))
+    # Unreadable to kombu's transport (worker.transport): the body, or the whole item.
+    not_base64, no_tag = unique("not-base64"), unique("no-delivery-tag")
+    envelope = json.loads(raw_message(b"[]", not_base64))
+    own_service.redis.lpush("celery", json.dumps({**envelope, "body": "not base64 !!"}))
+    envelope = json.loads(raw_message(json.dumps([[JOB], {}, EMBED]).encode(), no_tag))
+    del envelope["properties"]["delivery_tag"]
+    own_service.redis.lpush("celery", json.dumps(envelope))
+    own_service.redis.lpush("celery", "not JSON at all")  # skipped: nothing in it to answer
+    sent.update({not_base64: (None, {}, "malformed_message"),
+                 no_tag: (None, {}, "malformed_message")})
     no_id_body = json.dumps([[JOB], {}, EMBED]).encode()
     own_service.redis.lpush("celery", raw_message(no_id_body, "unused", with_id=False))
     by_body = hashlib.sha256(no_id_body).hexdigest()  # a message without an id is keyed so

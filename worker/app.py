@@ -59,6 +59,8 @@ def celery_settings(config: Config) -> dict[str, Any]:
         "broker_connection_max_retries": None,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "broker_transport_options": transport_options(config),
+        **({"broker_transport": "worker.transport:Transport"}
+           if config.broker_url.startswith(("redis://", "rediss://")) else {}),
         "result_backend_always_retry": True,
         "result_backend_max_retries": 20,
         "redis_socket_keepalive": True,

@@ -37,17 +37,17 @@ class Consumer(consumer.Consumer):
         return on_task_received
 
     def on_invalid_task(self, body: Any, message: Message, exc: Exception) -> None:
-        refuse_message(message, exc)
+        refuse_message(message.headers, message.body, exc)
         super().on_invalid_task(body, message, exc)
 
     def on_decode_error(self, message: Message, exc: Exception) -> None:
-        refuse_message(message, exc)
+        refuse_message(message.headers, message.body, exc)
         super().on_decode_error(message, exc)
 
     def on_unknown_message(self, body: Any, message: Message) -> None:
-        refuse_message(message, "not a Celery task message")
+        refuse_message(message.headers, message.body, "not a Celery task message")
         super().on_unknown_message(body, message)
 
     def on_unknown_task(self, body: Any, message: Message, exc: Exception) -> None:
-        refuse_message(message, f"no such task: {exc}")
+        refuse_message(message.headers, message.body, f"no such task: {exc}")
         super().on_unknown_task(body, message, exc)

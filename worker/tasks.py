@@ -21,7 +21,6 @@ import redis
 from celery import Task
 from celery.exceptions import Reject, SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import task_internal_error, worker_init, worker_ready
-from kombu.message import Message
 
 from classifier import InvalidInput, classify, classify_many, default_model
 from classifier.jobs import error_result, job_id_of
@@ -151,16 +150,16 @@ def refuse_call(task_id: str | None, args: Any, kwargs: Any, batch: bool,
     return [result]
 
 
-def refuse_message(message: Message, reason: object) -> None:
-    """Answer a message that is no task call (see worker.consumer), with its body as the dead
-    letter's job; keyed by its task id, or by its body when it has none, so that a redelivery
-    is answered once."""
-    headers = message.headers if isinstance(message.headers, dict) else {}
-    body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
-    task_id = str(headers.get("id") or hashlib.sha256(body).hexdigest())
+def refuse_message(headers: Any, body: bytes | str, reason: object) -> None:
+    """Answer a message that is no task call (see worker.consumer and worker.transport), with
+    its body as the dead letter's job; keyed by its task id, or by its body when it has none,
+    so that a redelivery is answered once."""
+    task_id = headers.get("id") if isinstance(headers, dict) else None
+    raw = body if isinstance(body, bytes) else str(body).encode("utf-8", "surrogatepass")
+    task_id = str(task_id or hashlib.sha256(raw).hexdigest())
     result = failure(None, "malformed_message", f"not a task call parasift can run: {reason}")
     # Redis away: the error propagates as a lost connection, and the message is read again.
-    publisher().publish(task_id, [Delivery(task_id, message.body, result)])
+    publisher().publish(task_id, [Delivery(task_id, body, result)])
 
 
 class ClassifyTask(Task):
