@@ -4,8 +4,9 @@ A body that is not ``[args, kwargs, embed]``, headers without an id, a content t
 JSON, a task name no worker knows: Celery's consumer drops some of these with a log line, so
 the producer waits for ever, and dies on others, and then the message goes back on the queue
 and kills the next worker too. Here each one gets an error result (``malformed_message``) on
-the results and dead-letter streams, with the message's body, and leaves the queue.
-Celery uses this class through the ``worker_consumer`` setting (worker.app).
+the results and dead-letter streams, with the message's body, and leaves the queue. The answer
+is published by a ``parasift.refuse`` task (worker.refusals), never from the consumer's event
+loop. Celery uses this class through the ``worker_consumer`` setting (worker.app).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from celery.worker import consumer
 from kombu.message import Message
 from vine import promise
 
-from worker.tasks import refuse_message
+from worker.refusals import refuse_message
 
 
 class Consumer(consumer.Consumer):
+    """Celery's consumer, with each message it cannot make a call of answered (see above)."""
+
     def create_task_handler(self, promise: Any = promise) -> Callable[[Message], None]:
         handle = super().create_task_handler(promise)
 

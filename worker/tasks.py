@@ -11,7 +11,6 @@ trace.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from functools import cache
@@ -29,6 +28,7 @@ from worker import ledger
 from worker.app import app
 from worker.config import Config
 from worker.publish import Delivery, Publisher
+from worker.refusals import REFUSE, is_callable, refuse_call
 from worker.streams import connect
 
 log = logging.getLogger(__name__)
@@ -140,26 +140,21 @@ def publish(task_id: str | None, jobs: list[Any], results: list[dict[str, Any]],
         raise Reject(f"cannot publish: {error}", requeue=True) from error
 
 
-def refuse_call(task_id: str | None, args: Any, kwargs: Any, batch: bool,
-                message: str) -> list[dict[str, Any]]:
-    """Answer a call that is not one job (or one list of jobs): the error result has the first
-    argument's job id, if any, and the dead letter holds the whole call."""
-    first = args[0] if isinstance(args, (list, tuple)) and args else None
-    result = failure(first, "wrong_type", message)
-    publish(task_id, [{"args": args, "kwargs": kwargs}], [result], batch)
+def refused(task_id: str | None, job: Any, id_from: Any, code: str, message: str,
+            batch: bool) -> list[dict[str, Any]]:
+    """Publish an error result for a message that could not run as a task: ``job`` goes to
+    the dead letter, the result has the job id of ``id_from``, if any."""
+    result = failure(id_from, code, message)
+    publish(task_id, [job], [result], batch)
     return [result]
 
 
-def refuse_message(headers: Any, body: bytes | str, reason: object) -> None:
-    """Answer a message that is no task call (see worker.consumer and worker.transport), with
-    its body as the dead letter's job; keyed by its task id, or by its body when it has none,
-    so that a redelivery is answered once."""
-    task_id = headers.get("id") if isinstance(headers, dict) else None
-    raw = body if isinstance(body, bytes) else str(body).encode("utf-8", "surrogatepass")
-    task_id = str(task_id or hashlib.sha256(raw).hexdigest())
-    result = failure(None, "malformed_message", f"not a task call parasift can run: {reason}")
-    # Redis away: the error propagates as a lost connection, and the message is read again.
-    publisher().publish(task_id, [Delivery(task_id, body, result)])
+@app.task(name=REFUSE, bind=True)
+def refuse(self: Task, task_id: str, job: Any, id_from: Any, code: str, message: str,
+           batch: bool) -> list[dict[str, Any]]:
+    """``refused`` for another task's message (worker.refusals); published under that task's
+    id, so that answering it twice publishes once."""
+    return refused(task_id, job, id_from, code, message, batch)
 
 
 class ClassifyTask(Task):
@@ -168,11 +163,13 @@ class ClassifyTask(Task):
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any,
                    einfo: Any) -> None:
         """A hard time limit kills the pool process; the worker's main process calls this, and
-        the jobs still get their error results and dead letters. Any other failure is a call
-        that could not be made (the task's body answers everything else), such as ``args``
-        null in a raw message."""
-        if not isinstance(exc, TimeLimitExceeded):
+        the jobs still get their error results and dead letters. Celery also comes here when
+        it cannot call the task with the message's arguments (``args`` null in a raw
+        message)."""
+        if not is_callable(args, kwargs):
             refuse_call(task_id, args, kwargs, self.batch, f"{self.name} cannot run: {exc}")
+            return
+        if not isinstance(exc, TimeLimitExceeded):
             return
         job = args[0] if args else kwargs.get("job", kwargs.get("jobs"))
         jobs = job if self.batch and isinstance(job, list) else [job]
@@ -185,9 +182,8 @@ class ClassifyTask(Task):
 def answer_uncallable(sender: Task, task_id: str, args: Any, kwargs: Any, exception: Exception,
                       **_: Any) -> None:
     """Celery fails some calls before the task starts, such as keyword arguments that are not
-    a mapping (celery-node sends null when none are given), and only signals it. An error
-    after the task published is harmless here: its delivery was answered already."""
-    if isinstance(sender, ClassifyTask):
+    a mapping (celery-node sends null when none are given), and only signals it."""
+    if isinstance(sender, ClassifyTask) and not is_callable(args, kwargs):
         refuse_call(task_id, args, kwargs, sender.batch, f"{sender.name} cannot run: {exception}")
 
 
@@ -200,12 +196,17 @@ def answer(task: Task, jobs: list[Any],
     return results
 
 
+def call_of(task: Task) -> dict[str, Any]:
+    """The call as the task got it, for the dead letter of a call with other than one job."""
+    return {"args": task.request.args, "kwargs": task.request.kwargs}
+
+
 @app.task(name="parasift.classify", bind=True, base=ClassifyTask)
 def classify_job(self: Task, job: Any = None, *extra: Any, **unknown: Any) -> dict[str, Any]:
     """One job message in, its result message out (also appended to the results stream)."""
     if extra or unknown:
-        return refuse_call(self.request.id, self.request.args, self.request.kwargs, self.batch,
-                           "parasift.classify takes exactly one job")[0]
+        return refused(self.request.id, call_of(self), job, "wrong_type",
+                       "parasift.classify takes exactly one job", self.batch)[0]
     return answer(self, [job])[0]
 
 
@@ -214,6 +215,6 @@ def classify_batch(self: Task, jobs: Any = None, *extra: Any,
                    **unknown: Any) -> list[dict[str, Any]]:
     """A list of jobs in, the list of their results out; one stream entry per job."""
     if not isinstance(jobs, list) or extra or unknown:
-        return refuse_call(self.request.id, self.request.args, self.request.kwargs, self.batch,
-                           "parasift.classify_batch takes a list of jobs")
+        return refused(self.request.id, call_of(self), jobs, "wrong_type",
+                       "parasift.classify_batch takes a list of jobs", self.batch)
     return answer(self, jobs)

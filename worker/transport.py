@@ -15,26 +15,30 @@ from typing import Any
 
 from kombu.transport import redis
 
+from worker.refusals import refuse_message
+
 log = logging.getLogger(__name__)
 
 
 class Channel(redis.Channel):
+    """kombu's Redis channel, skipping a queue item that is not JSON."""
+
     def _brpop_read(self, **options: Any) -> bool:
         try:
             return super()._brpop_read(**options)
-        except ValueError as error:  # the item taken off the list is not JSON
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:  # the item is not JSON
             log.error("skipped a queue item that is not JSON: %s", error)
             return True
 
 
 class Transport(redis.Transport):
+    """kombu's Redis transport, answering an item it cannot make a message of."""
+
     Channel = Channel
 
     def _deliver(self, message: Any, queue: str) -> None:
         try:
             super()._deliver(message, queue)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
-            from worker.tasks import refuse_message  # workers only: it loads the classifier
-
             headers = message.get("headers") if isinstance(message, dict) else None
             refuse_message(headers, json.dumps(message).encode(), error)
