@@ -47,7 +47,7 @@ def test_named_hostile_job_is_answered(service: Service, name: str) -> None:
     if code:
         assert result["error"]["code"] == code
     if name == "lone_surrogates_in_text":
-        assert result["status"] == "ok" and "\ufffd" in result["body_text"]
+        assert [p["text"] for p in result["paragraphs"]] == ["Hello \ufffd world.", "More \ufffd."]
     if name == "entity_expansion_bomb" and result["status"] == "ok":
         assert "lollollol" not in result["body_text"] + str(result["paragraphs"])
     good = variants(1, unique(name))[0]
