@@ -175,6 +175,17 @@ def test_publish_retries_until_redis_is_back_and_publishes_once(own_redis: Redis
     assert publisher.client.xlen(publisher.config.results_stream) == 1
 
 
+def test_publish_waits_out_a_read_only_redis_as_in_a_failover(own_redis: RedisServer) -> None:
+    publisher = _publisher(own_redis, PARASIFT_PUBLISH_RETRY_SECONDS="60")
+    publisher.client.execute_command("REPLICAOF", "127.0.0.1", "1")  # READONLY from now on
+    assert publisher.count_attempt("task-ro") == 0  # not counted, but the run goes ahead
+    promote = threading.Timer(1.0, publisher.client.execute_command, ("REPLICAOF", "NO", "ONE"))
+    promote.start()
+    result = {"id": "j-ro", "status": "ok", "paragraphs": []}
+    assert publisher.publish("task-ro", [Delivery("task-ro", {"id": "j-ro"}, result)]) == 1
+    assert publisher.client.xlen(publisher.config.results_stream) == 1
+
+
 def test_publish_gives_up_when_redis_stays_away(own_redis: RedisServer) -> None:
     publisher = _publisher(own_redis, PARASIFT_PUBLISH_RETRY_SECONDS="0.5")
     own_redis.stop()

@@ -31,6 +31,11 @@ from worker.streams import dump_job, dump_result
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# What a Redis that is away, restarting, failing over (a replica answers READONLY until it is
+# promoted) or full goes through: publishing waits it out, then the job goes back on the queue.
+UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError,
+               redis.exceptions.OutOfMemoryError)
+
 ATTEMPTS = "parasift:attempts:"  # + task id: runs started since the task was last answered
 
 # KEYS: results stream, dead-letter stream, ledger hash, ledger zset, attempts, then one marker
@@ -97,7 +102,7 @@ class Publisher:
         pipe.expire(ATTEMPTS + task_id, self.config.dedup_ttl)
         try:
             return pipe.execute()[0]
-        except (redis.ConnectionError, redis.TimeoutError) as error:
+        except UNAVAILABLE as error:
             log.warning("cannot count this run of task %s: %s", task_id, error)
             return 0
 
@@ -111,7 +116,7 @@ def retrying(call: Callable[[], T], seconds: float, first_delay: float = 0.05,
     while True:
         try:
             return call()
-        except (redis.ConnectionError, redis.TimeoutError) as error:
+        except UNAVAILABLE as error:
             if time.monotonic() + delay > deadline:
                 raise
             log.warning("Redis unreachable while publishing (%s); retrying in %.2fs", error, delay)

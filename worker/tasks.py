@@ -16,7 +16,6 @@ import uuid
 from functools import cache
 from typing import Any
 
-import redis
 from celery import Task
 from celery.exceptions import Reject, SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import task_internal_error, worker_init, worker_ready
@@ -27,7 +26,7 @@ from classifier.limits import Limits
 from worker import ledger
 from worker.app import app
 from worker.config import Config
-from worker.publish import Delivery, Publisher
+from worker.publish import UNAVAILABLE, Delivery, Publisher
 from worker.refusals import REFUSE, is_callable, refuse_call
 from worker.streams import connect
 
@@ -134,7 +133,7 @@ def publish(task_id: str | None, jobs: list[Any], results: list[dict[str, Any]],
                   for delivery_id, job, result in zip(ids, jobs, results, strict=True)]
     try:
         publisher().publish(task_id, deliveries)
-    except (redis.ConnectionError, redis.TimeoutError) as error:
+    except UNAVAILABLE as error:
         # Redis stayed away longer than the publish retries: put the job back on the queue
         # rather than acknowledge a job whose result went nowhere.
         raise Reject(f"cannot publish: {error}", requeue=True) from error
