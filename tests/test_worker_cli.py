@@ -12,7 +12,9 @@ import sys
 import pytest
 import redis
 
+from worker.config import Config
 from worker.files import EXAMPLES, example_jobs
+from worker.streams import dump_result
 from worker.testing import WAIT, Service, service_env
 
 pytestmark = pytest.mark.integration
@@ -115,3 +117,14 @@ def test_run_serves_until_sigterm_then_stops_everything() -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def test_results_json_prints_a_stored_result_holding_a_lone_surrogate(own_redis) -> None:
+    env = service_env(own_redis.url)
+    result = {"id": "old", "status": "ok", "body_text": "from before \ud800 was refused"}
+    redis.Redis.from_url(own_redis.url).xadd(
+        Config.from_env(env).results_stream,
+        {"id": "old", "task_id": "t-old", "result": dump_result(result)})
+    out = parasift("results", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == result

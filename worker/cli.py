@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import signal
 import socket
@@ -24,12 +23,12 @@ from worker.config import Config, markdown_table
 from worker.display import summary, table
 from worker.files import example_jobs, jobs_from_file
 from worker.service import LocalService
-from worker.streams import Entry, read_all
+from worker.streams import Entry, dump_result, read_all
 
 
 def _print_results(results: list[dict[str, Any]], as_json: bool) -> None:
     for result in results:
-        print(json.dumps(result, ensure_ascii=False) if as_json else table(result) + "\n")
+        print(dump_result(result).decode() if as_json else table(result) + "\n")
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
@@ -71,7 +70,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def _show(entries: list[Entry], as_json: bool) -> None:
     for entry in entries:
-        print(json.dumps(entry.result, ensure_ascii=False) if as_json
+        # A result published before lone surrogates were refused may hold one.
+        print(dump_result(entry.result).decode() if as_json
               else f"{entry.entry_id}  {summary(entry.result)}", flush=True)
 
 
