@@ -114,8 +114,9 @@ def read_job(message: Any, limits: Limits | None = None) -> Job:
             raise InvalidInput("paragraphs is empty", code="empty_input")
     job_id, url, meta = message.get("id"), message.get("url"), message.get("meta")
     meta = {} if meta is None else meta  # null is as good as leaving it out
+    id_text = _id_text(job_id)
     # Echoed into the result, so they must be writable as UTF-8: a lone surrogate is not.
-    if job_id is not None and not _is_id(job_id):
+    if job_id is not None and id_text is None:
         raise InvalidInput("id must be a string of valid Unicode or an integer",
                            code="wrong_type")
     if url is not None and not _is_unicode(url):
@@ -127,25 +128,23 @@ def read_job(message: Any, limits: Limits | None = None) -> Job:
     except (TypeError, ValueError, RecursionError) as error:
         raise InvalidInput(f"meta must hold JSON values only: {error}", code="wrong_type") \
             from error
-    return Job(id=None if job_id is None else _id_text(job_id), kind=kind, content=content, url=url,
-               meta=meta)
+    return Job(id=id_text, kind=kind, content=content, url=url, meta=meta)
 
 
 def _is_unicode(value: Any) -> bool:
-    return isinstance(value, str) and (value.isascii() or without_surrogates(value) == value)
+    return isinstance(value, str) and without_surrogates(value) == value
 
 
-def _is_id(value: Any) -> bool:
+def _id_text(value: Any) -> str | None:
+    """``value`` as the id a result carries, or None when it is no id."""
     # JSON Schema's "integer" (job.schema.json) takes 7.0 too; Python writes an integer of over
     # 4,300 digits as no string at all.
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return _is_unicode(value) or (
-        isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10 ** 1000)
-
-
-def _id_text(value: Any) -> str:
-    return str(int(value) if isinstance(value, float) else value)
+    if _is_unicode(value) or (
+            isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10 ** 1000):
+        return str(value)
+    return None
 
 
 def job_id_of(message: Any) -> str | None:
@@ -154,9 +153,7 @@ def job_id_of(message: Any) -> str | None:
         message = decode_message(message)
     except InvalidInput:
         return None
-    if isinstance(message, dict) and _is_id(message.get("id")):
-        return _id_text(message["id"])
-    return None
+    return _id_text(message.get("id")) if isinstance(message, dict) else None
 
 
 def error_result(job_id: str | None, error: InvalidInput) -> dict[str, Any]:

@@ -109,9 +109,13 @@ BROKER_SCHEMES = frozenset({"redis", "rediss", "redis+socket", "sentinel", "amqp
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
+def _setting(env: Mapping[str, str], name: str) -> str:
+    return env.get(name, _DEFAULTS[name])
+
+
 def _number(env: Mapping[str, str], name: str, minimum: float, kind: type = int,
             default: str | None = None, maximum: float = math.inf) -> int | float:
-    raw = env.get(name, default if default is not None else _DEFAULTS[name])
+    raw = env.get(name, default) if default is not None else _setting(env, name)
     try:
         value = kind(raw)
     except ValueError:
@@ -187,9 +191,8 @@ class Config:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         env = {k: v for k, v in (os.environ if environ is None else environ).items() if v}
-        broker = _url("PARASIFT_BROKER_URL", env.get(
-            "PARASIFT_BROKER_URL", _DEFAULTS["PARASIFT_BROKER_URL"]), BROKER_SCHEMES,
-            "a broker URL")
+        broker = _url("PARASIFT_BROKER_URL", _setting(env, "PARASIFT_BROKER_URL"), BROKER_SCHEMES,
+                      "a broker URL")
         backend, streams = _backends(env, broker)
         visibility = _number(env, "PARASIFT_VISIBILITY_TIMEOUT", 1)
         hard_limit = _number(env, "PARASIFT_TASK_TIME_LIMIT", 0.01, float)
@@ -198,11 +201,10 @@ class Config:
             broker_configured="PARASIFT_BROKER_URL" in env,
             result_backend=backend,
             streams_url=streams,
-            queue=env.get("PARASIFT_QUEUE", _DEFAULTS["PARASIFT_QUEUE"]).strip() or
-            _DEFAULTS["PARASIFT_QUEUE"],
-            results_stream=env.get("PARASIFT_RESULTS_STREAM", _DEFAULTS["PARASIFT_RESULTS_STREAM"]),
+            queue=_setting(env, "PARASIFT_QUEUE").strip() or _DEFAULTS["PARASIFT_QUEUE"],
+            results_stream=_setting(env, "PARASIFT_RESULTS_STREAM"),
             results_maxlen=_number(env, "PARASIFT_RESULTS_MAXLEN", 1),
-            dead_stream=env.get("PARASIFT_DEAD_STREAM", _DEFAULTS["PARASIFT_DEAD_STREAM"]),
+            dead_stream=_setting(env, "PARASIFT_DEAD_STREAM"),
             dead_maxlen=_number(env, "PARASIFT_DEAD_MAXLEN", 1),
             dedup_ttl=_number(env, "PARASIFT_DEDUP_TTL", 1),
             publish_retry_seconds=_number(env, "PARASIFT_PUBLISH_RETRY_SECONDS", 0, float),
@@ -218,5 +220,5 @@ class Config:
             prefetch_multiplier=_number(env, "PARASIFT_PREFETCH_MULTIPLIER", 0),
             result_expires=_number(env, "PARASIFT_RESULT_EXPIRES", 1),
             flower_port=_number(env, "PARASIFT_FLOWER_PORT", 1, maximum=65535),
-            log_level=_log_level(env.get("PARASIFT_LOG_LEVEL", _DEFAULTS["PARASIFT_LOG_LEVEL"])),
+            log_level=_log_level(_setting(env, "PARASIFT_LOG_LEVEL")),
         )

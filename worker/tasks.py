@@ -148,8 +148,8 @@ def refused(task_id: str | None, job: Any, id_from: Any, code: str, message: str
     return [result]
 
 
-@app.task(name=REFUSE, bind=True)
-def refuse(self: Task, task_id: str, job: Any, id_from: Any, code: str, message: str,
+@app.task(name=REFUSE)
+def refuse(task_id: str, job: Any, id_from: Any, code: str, message: str,
            batch: bool) -> list[dict[str, Any]]:
     """``refused`` for another task's message (worker.refusals); published under that task's
     id, so that answering it twice publishes once."""
