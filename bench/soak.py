@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0, help="how long jobs are sent")
     parser.add_argument("--rate", type=float, default=25.0,
                         help="jobs per second, below the capacity of 2 pool processes "
-                             "(about 94/s for single jobs in bench/results/burst.md)")
+                             "(see bench/results/burst.md for single jobs)")
     parser.add_argument("--sample-seconds", type=float, default=10.0,
                         help="how often the pool processes' memory is sampled")
     parser.add_argument("--output", type=Path, default=RESULTS)

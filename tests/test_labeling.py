@@ -67,6 +67,21 @@ def test_bad_input_gives_an_error_result_not_an_exception(message, result_schema
     assert result["error"]["code"] and result["error"]["message"]
 
 
+@pytest.mark.parametrize("job", [
+    {"text": "A line."}, {"id": 7, "html": "<p>A line.</p>"}, {"paragraphs": ["A line."]},
+    {"id": None, "url": None, "meta": None, "text": "A line."},
+    {"text": "A line.", "html": None, "paragraphs": None},
+    {}, {"text": None}, {"text": "A line.", "html": "<p>A line.</p>"},
+    {"text": 7}, {"paragraphs": "A line."}, {"paragraphs": ["A line.", 7]}, {"paragraphs": []},
+    {"id": 1.5, "text": "A line."}, {"id": ["x"], "text": "A line."}, {"url": 7, "text": "A line."},
+    {"meta": [], "text": "A line."},
+])
+def test_the_job_schema_accepts_exactly_the_jobs_that_are_answered(job):
+    # Producers in other languages check their jobs against this schema before sending them.
+    accepted = jsonschema.Draft202012Validator(load_schema("job")).is_valid(job)
+    assert accepted == (classify(job)["status"] == "ok")
+
+
 def test_paragraph_and_paragraph_count_limits_give_too_large():
     from classifier.limits import Limits
 

@@ -128,6 +128,13 @@ def test_abandoned_jobs_are_swept_well_within_the_visibility_timeout(timeout: in
     assert transport_options(Config.from_env(rabbit)) == {}
 
 
+@pytest.mark.parametrize("broker", ["redis+socket:///run/redis.sock", "sentinel://s1:26379"])
+def test_every_redis_broker_gets_the_visibility_timeout(broker: str) -> None:
+    config = Config.from_env({"PARASIFT_BROKER_URL": broker, "PARASIFT_VISIBILITY_TIMEOUT": "60",
+                              "PARASIFT_STREAMS_URL": "redis://r:6379/0"})
+    assert transport_options(config)["visibility_timeout"] == 60
+
+
 def _modules_after(code: str, packages: tuple[str, ...]) -> str:
     listed = f"print(sorted(m for m in sys.modules if m.split('.')[0] in {packages!r}))"
     return subprocess.run([sys.executable, "-c", f"import sys; {code}; {listed}"],

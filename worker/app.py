@@ -10,10 +10,13 @@ from celery import Celery
 
 from worker.config import Config
 
+# kombu's Redis transports: over TCP, TLS, a Unix socket, or found through Sentinel.
+REDIS_BROKERS = ("redis://", "rediss://", "redis+socket://", "sentinel://")
+
 
 def transport_options(config: Config) -> dict[str, Any]:
     """Redis broker options: how soon a job held by a dead worker is delivered again."""
-    if not config.broker_url.startswith(("redis://", "rediss://", "unix://")):
+    if not config.broker_url.startswith(REDIS_BROKERS):
         return {}
     return {
         "visibility_timeout": config.visibility_timeout,

@@ -1,8 +1,9 @@
 """The results and dead-letter streams as seen from Redis: connecting, encoding, decoding entries.
 
 An entry of either stream has fields ``id`` (the job id, "" when the job had none), ``task_id``
-(the Celery task that produced it, with ``:N`` for the N-th job of a batch) and ``result`` (the
-result message as JSON); dead letters also have ``job``, the original job as the worker got it.
+(the Celery task that produced it, with ``:N`` for the job at position N of a batch, from 0) and
+``result`` (the result message as JSON); dead letters also have ``job``, the original job as
+the worker got it.
 """
 
 from __future__ import annotations
