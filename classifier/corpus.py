@@ -12,6 +12,7 @@ import codecs
 import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,13 @@ class Page:
     title: str
 
     def html(self) -> bytes:
-        return gzip.open(self.html_path).read() if self.html_path.suffix == ".gz" else \
-            self.html_path.read_bytes()
+        if self.html_path.suffix != ".gz":
+            return self.html_path.read_bytes()
+        try:
+            with gzip.open(self.html_path) as page:
+                return page.read()
+        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+            raise InvalidInput(f"{self.html_path}: not a whole gzip file ({error})") from error
 
 
 def is_held_out(domain: str) -> bool:
@@ -44,23 +50,42 @@ def domain_of(url: str) -> str:
     return urlparse(url).netloc.lower().removeprefix("www.")
 
 
+def _json_object(path: Path, field: str) -> dict:
+    """The JSON object in ``path``, which must hold the object ``field``; an ``InvalidInput``
+    naming the file otherwise."""
+    try:
+        found = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as error:
+        raise InvalidInput(f"{path}: not JSON ({error})") from error
+    if not isinstance(found, dict) or not isinstance(found.get(field), dict):
+        raise InvalidInput(f'{path}: needs "{field}", a JSON object')
+    return found
+
+
 def read_pages(root: Path) -> list[Page]:
     """Every page of a WCXB-style folder (``metadata.json``, ``html/``, ``ground-truth/``)."""
-    metadata = json.loads((root / "metadata.json").read_text())["files"]
+    metadata = _json_object(root / "metadata.json", "files")["files"]
     pages = []
     for page_id, info in sorted(metadata.items()):
-        truth = json.loads((root / "ground-truth" / f"{page_id}.json").read_text())
-        if not truth["ground_truth"].get("main_content"):
+        truth_path = root / "ground-truth" / f"{page_id}.json"
+        truth = _json_object(truth_path, "ground_truth")
+        reference = truth["ground_truth"]
+        if not isinstance(info, dict) or not all(isinstance(value, str) for value in (
+                reference.get("main_content", ""), reference.get("title") or "",
+                truth.get("url") or "", info.get("domain") or "")):
+            raise InvalidInput(f"{truth_path}: url, main_content and title must be strings, "
+                               f"and the page's entry in metadata.json an object")
+        if not reference.get("main_content"):
             continue  # nothing to align to or score against
         html_path = root / "html" / f"{page_id}.html.gz"
         if not html_path.exists():
             html_path = root / "html" / f"{page_id}.html"
         pages.append(Page(
             id=page_id,
-            domain=info.get("domain") or domain_of(truth.get("url", "")),
+            domain=info.get("domain") or domain_of(truth.get("url") or ""),
             html_path=html_path,
-            main_content=truth["ground_truth"]["main_content"],
-            title=truth["ground_truth"].get("title") or "",
+            main_content=reference["main_content"],
+            title=reference.get("title") or "",
         ))
     return pages
 

@@ -43,10 +43,12 @@ def evaluate_documents(model: ParasiftModel, examples: list[Labelled]) -> dict[s
             "paragraphs_per_second": round(len(truth) / elapsed), **label_scores(truth, predicted)}
 
 
-def evaluate_html_labels(model: ParasiftModel, examples: list[Labelled]) -> dict[str, Any]:
+def evaluate_html_labels(model: ParasiftModel,
+                         examples: list[Labelled]) -> dict[str, Any] | None:
     """Three-label scores in HTML mode: each labelled document's page is cut into HTML blocks
     and labelled; its hand labels are carried to the blocks whose text lines up with a
-    labelled paragraph (``Labelled.labels_on``), and only those blocks are scored."""
+    labelled paragraph (``Labelled.labels_on``), and only those blocks are scored. None when
+    no block lines up with one."""
     truth: list[str] = []
     predicted: list[str] = []
     pages = 0
@@ -63,6 +65,8 @@ def evaluate_html_labels(model: ParasiftModel, examples: list[Labelled]) -> dict
             if known:
                 truth.append(known)
                 predicted.append(LABELS[best])
+    if not truth:
+        return None
     return {"pages": pages, "blocks": len(truth),
             **label_scores(np.array(truth), np.array(predicted))}
 
@@ -89,8 +93,9 @@ def evaluate_corpus(model: ParasiftModel, corpus: Corpus) -> dict[str, Any]:
     report: dict[str, Any] = {}
     if corpus.labelled:
         report["text"] = evaluate_documents(model, corpus.labelled)
-    if any(example.page for example in corpus.labelled):
-        report["html_labels"] = evaluate_html_labels(model, corpus.labelled)
+    html_labels = evaluate_html_labels(model, corpus.labelled)
+    if html_labels:
+        report["html_labels"] = html_labels
     if corpus.pages:
         report["html"] = evaluate_pages(model, corpus.pages)
     return report

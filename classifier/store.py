@@ -189,11 +189,23 @@ def _info(manifest: dict[str, Any]) -> dict[str, str]:
             "sha256": manifest["sha256"]}
 
 
+# The manifest fields a model is loaded by, and the JSON type each must have.
+_MANIFEST_TYPES = {"format": int, "scikit_learn": str, "file": str, "sha256": str, "name": str,
+                   "version": str}
+
+
 def read_manifest(directory: Path) -> dict[str, Any]:
     try:
-        return json.loads((directory / MANIFEST_FILE).read_text())
+        manifest = json.loads((directory / MANIFEST_FILE).read_text())
     except (OSError, ValueError) as error:
         raise ModelIntegrityError(f"no readable manifest in {directory}: {error}") from error
+    if not isinstance(manifest, dict):
+        raise ModelIntegrityError(f"{directory / MANIFEST_FILE} is not a JSON object")
+    wrong = [field for field, kind in _MANIFEST_TYPES.items()
+             if field in manifest and not isinstance(manifest[field], kind)]
+    if wrong:
+        raise ModelIntegrityError(f"{directory / MANIFEST_FILE}: wrong type of {', '.join(wrong)}")
+    return manifest
 
 
 def load_model(directory: str | Path | None = None) -> ParasiftModel:
@@ -218,7 +230,12 @@ def load_model(directory: str | Path | None = None) -> ParasiftModel:
     if actual != manifest.get("sha256"):
         raise ModelIntegrityError(
             f"refusing to load {path}: SHA-256 {actual} does not match the manifest")
-    model = joblib.load(path)
+    try:
+        model = joblib.load(path)
+    except Exception as error:  # a file saved from a run that died, whose hash was then taken
+        raise ModelIntegrityError(f"{path} cannot be unpickled: {error!r}") from error
+    if not isinstance(model, ParasiftModel):
+        raise ModelIntegrityError(f"{path} holds a {type(model).__name__}, not a parasift model")
     for kind, estimator in model.estimators.items():
         missing = missing_labels(estimator.classes_)
         if missing:  # it would fail every job

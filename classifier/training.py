@@ -85,9 +85,10 @@ def labelled_page(page: Page, document: Document, hand: Labelled | None) -> Labe
 def html_examples(pages: list[Page], hand_by_page: dict[str, Labelled]) -> list[Labelled]:
     examples = []
     for page in pages:
+        html = page.html()  # a page file that cannot be read stops training, naming it
         try:
-            document = from_html(page.html())
-        except InvalidInput:
+            document = from_html(html)
+        except InvalidInput:  # a page with nothing to label
             continue
         examples.append(labelled_page(page, document, hand_by_page.get(page.id)))
     return examples

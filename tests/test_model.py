@@ -1,7 +1,9 @@
 """Training, saving and loading, on a small corpus written for the tests (CI never retrains
 the shipped model)."""
 
+import gzip
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +101,27 @@ def test_a_manifest_pointing_elsewhere_or_missing_is_refused(saved):
         load_model(saved)
     (saved / "manifest.json").unlink()
     with pytest.raises(ModelIntegrityError, match="manifest"):
+        load_model(saved)
+
+
+@pytest.mark.parametrize("change", [[1, 2], {"version": None}, {"name": ["x"]},
+                                    {"scikit_learn": 1.9}, {"file": 5}])
+def test_a_manifest_of_the_wrong_shape_is_refused(saved, change):
+    manifest = json.loads((saved / "manifest.json").read_text())
+    changed = {**manifest, **change} if isinstance(change, dict) else change
+    (saved / "manifest.json").write_text(json.dumps(changed))
+    with pytest.raises(ModelIntegrityError, match="manifest.json"):
+        load_model(saved)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x80\x05", json.dumps({"a": 1}).encode()])
+def test_a_model_file_that_matches_its_hash_but_is_no_model_is_refused(saved, content):
+    (saved / "model.joblib").write_bytes(pickle.dumps(json.loads(content)) if content[:1] == b"{"
+                                         else content)
+    manifest = json.loads((saved / "manifest.json").read_text())
+    manifest["sha256"] = sha256_of(saved / "model.joblib")
+    (saved / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelIntegrityError, match="model.joblib"):
         load_model(saved)
 
 
@@ -288,6 +311,14 @@ def test_html_mode_is_scored_on_the_blocks_the_hand_labels_line_up_with(trained,
     assert sum(row["support"] for row in report["labels"].values()) == 3
 
 
+def test_pages_whose_blocks_line_up_with_no_hand_label_are_not_scored(trained, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<body><p>Nothing the annotator saw.</p></body>")
+    example = Labelled(from_paragraphs(["Home", "Share"]), ["cruft", "cruft"],
+                       Page("p1", "example.com", page, "", ""))
+    assert evaluate_html_labels(trained, [example]) is None
+
+
 def _wcxb_folder(root: Path) -> Path:
     """One page in the layout of ../shared/data: wcxb-dev/{metadata.json, html/, ground-truth/}."""
     pages = root / "wcxb-dev"
@@ -344,3 +375,26 @@ def test_html_training_pages_know_which_of_their_labels_a_person_gave(tmp_path):
     [unlabelled] = html_examples(corpus.pages, {})
     assert unlabelled.labels == ["cruft", "cruft", "body", "cruft"]
     assert unlabelled.by_hand == [False] * 4
+
+
+@pytest.mark.parametrize("damage", [
+    ("metadata.json", "{"), ("metadata.json", "{}"), ("metadata.json", '{"files": [1]}'),
+    ("metadata.json", '{"files": {"p1": 7}}'), ("ground-truth/p1.json", "[]"),
+    ("ground-truth/p1.json", '{"ground_truth": null}'),
+    ("ground-truth/p1.json", '{"ground_truth": {"main_content": 7}}'),
+])
+def test_a_damaged_corpus_folder_is_refused_naming_the_file(tmp_path, damage):
+    folder = _wcxb_folder(tmp_path / "data")
+    name, text = damage
+    (folder / "wcxb-dev" / name).write_text(text)
+    with pytest.raises(InvalidInput, match=name.split("/")[-1]):
+        load_corpus([folder])
+
+
+def test_a_truncated_page_stops_training_naming_it(tmp_path):
+    folder = _wcxb_folder(tmp_path / "data")
+    page = folder / "wcxb-dev" / "html" / "p1.html"
+    (page.parent / "p1.html.gz").write_bytes(gzip.compress(page.read_bytes())[:-12])
+    page.unlink()
+    with pytest.raises(InvalidInput, match="p1.html.gz"):
+        html_examples(load_corpus([folder]).pages, {})
