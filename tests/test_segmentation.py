@@ -97,6 +97,28 @@ def test_a_declared_charset_counts_as_browsers_count_it(charset, page):
     assert decoded.endswith(expected)
 
 
+@pytest.mark.parametrize(("label", "text", "codec"), [
+    ("x-gbk", "中文新闻", "gbk"), ("iso-8859-8-i", "שלום עולם", "iso8859-8"),
+    ("windows-949", "한국어 기사", "cp949"), ("x-mac-roman", "Café crème", "mac-roman"),
+    ("dos-874", "ข่าวไทย", "cp874"), ("x-euc-jp", "日本語の記事", "euc_jp"),
+    ("csgb2312", "中文新闻", "gbk"), ("Shift_JIS", "日本語の記事", "cp932"),
+])
+def test_every_charset_label_browsers_know_is_read(label, text, codec):
+    page = f"<meta charset='{label}'><p>{text}</p>".encode(codec)
+    assert texts(page) == [text]
+
+
+@pytest.mark.parametrize("head", ["<meta charset='utf-8'>", ""])
+def test_a_utf8_page_with_a_stray_byte_stays_utf8(head):
+    page = f"{head}<p>Café crème “brûlée”</p><p>Second ".encode() + b"\xa9 one.</p>"
+    assert texts(page) == ["Café crème “brûlée”", "Second � one."]
+
+
+def test_a_cp1252_page_that_declares_nothing_is_read_as_cp1252():
+    assert texts("<p>Café crème, déjà vu</p><p>“quoted”</p>".encode("cp1252")) == [
+        "Café crème, déjà vu", "“quoted”"]
+
+
 def test_a_lone_surrogate_in_html_text_does_not_lose_the_rest_of_the_page():
     assert texts("<body>\ud800<p>One.</p><p>Two.</p></body>") == ["\ufffd", "One.", "Two."]
 
