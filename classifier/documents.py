@@ -7,7 +7,10 @@ boilerplate comes in runs, and a paragraph is best judged by the company it keep
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from classifier.errors import InvalidInput
 
 # A blank line: nothing but whitespace (any, such as a no-break space) between two line ends.
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -66,12 +69,33 @@ def without_surrogates(text: str) -> str:
     return text
 
 
-def from_text(text: str) -> Document:
-    """Paragraphs are separated by blank lines; line breaks inside a paragraph are spaces."""
+def too_many_paragraphs(limit: int) -> InvalidInput:
+    return InvalidInput(f"more than {limit} paragraphs, over the limit of {limit}",
+                        code="too_large")
+
+
+def from_text(text: str, max_blocks: int | None = None) -> Document:
+    """Paragraphs are separated by blank lines; line breaks inside a paragraph are spaces.
+    More than ``max_blocks`` of them is an error, found before they are all cut out."""
     text = without_surrogates(text).removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").translate(_LINE_ENDS)
-    chunks = (collapse_whitespace(chunk) for chunk in _BLANK_LINES.split(text))
-    return Document([Block(chunk) for chunk in chunks if chunk], kind="text")
+    blocks = []
+    for chunk in _between_blank_lines(text):
+        paragraph = collapse_whitespace(chunk)
+        if paragraph:
+            blocks.append(Block(paragraph))
+            if max_blocks is not None and len(blocks) > max_blocks:
+                raise too_many_paragraphs(max_blocks)
+    return Document(blocks, kind="text")
+
+
+def _between_blank_lines(text: str) -> Iterator[str]:
+    # One at a time: re.split would first hold every piece of a hostile text at once.
+    start = 0
+    for blank in _BLANK_LINES.finditer(text):
+        yield text[start:blank.start()]
+        start = blank.end()
+    yield text[start:]
 
 
 def from_paragraphs(paragraphs: list[str]) -> Document:

@@ -11,7 +11,13 @@ from functools import lru_cache
 from lxml import etree
 
 from classifier import charsets
-from classifier.documents import Block, Document, collapse_whitespace, without_surrogates
+from classifier.documents import (
+    Block,
+    Document,
+    collapse_whitespace,
+    too_many_paragraphs,
+    without_surrogates,
+)
 from classifier.errors import InvalidInput
 
 BLOCK_TAGS = frozenset(
@@ -102,7 +108,8 @@ def _frame(element: etree._Element, tag: str, parent: _Frame | None) -> _Frame:
 
 
 class _Segmenter:
-    def __init__(self) -> None:
+    def __init__(self, max_blocks: int | None = None) -> None:
+        self.max_blocks = max_blocks
         self.blocks: list[Block] = []
         self.parts: list[str] = []
         self.link_chars = 0
@@ -130,6 +137,8 @@ class _Segmenter:
                 link_density=min(1.0, self.link_chars / len(text)),
                 markup=" ".join((f"t:{tag}", *tokens)),
             ))
+            if self.max_blocks is not None and len(self.blocks) > self.max_blocks:
+                raise too_many_paragraphs(self.max_blocks)
         self.parts.clear()
         self.link_chars = 0
 
@@ -176,8 +185,9 @@ def _title_of(root: etree._Element) -> str:
     return ""
 
 
-def from_html(page: str | bytes) -> Document:
-    """Blocks of the visible text of ``page``; a page with no visible text is an error."""
+def from_html(page: str | bytes, max_blocks: int | None = None) -> Document:
+    """Blocks of the visible text of ``page``; a page with no visible text, or more than
+    ``max_blocks`` blocks of it, is an error."""
     # libxml2 also stops reading at a lone surrogate: the rest of the page would be lost.
     text = decode_html(page) if isinstance(page, bytes) else without_surrogates(page)
     text = _XML_DECLARATION.sub("", text).replace("\x00", "")
@@ -191,7 +201,7 @@ def from_html(page: str | bytes) -> Document:
         raise InvalidInput("html could not be parsed: the document is empty",
                            code="unparseable_html")
     body = root.find("body")
-    blocks = _Segmenter().walk(body if body is not None else root)
+    blocks = _Segmenter(max_blocks).walk(body if body is not None else root)
     if not blocks:
         raise InvalidInput("html has no visible text", code="empty_input")
     return Document(blocks, kind="html", title=_title_of(root))

@@ -36,13 +36,15 @@ class Job:
     url: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def document(self) -> Document:
+    def document(self, max_blocks: int | None = None) -> Document:
+        """The job's document; more than ``max_blocks`` blocks cut from its text or HTML is a
+        ``too_large`` error (``read_job`` counts given paragraphs)."""
         if self.kind == "html":
-            return from_html(self.content)
+            return from_html(self.content, max_blocks)
         if self.kind == "paragraphs":
             return from_paragraphs(self.content)
         return from_text(charsets.decode(self.content) if isinstance(self.content, bytes)
-                         else self.content)
+                         else self.content, max_blocks)
 
 
 def _refuse_constant(name: str) -> float:

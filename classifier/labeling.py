@@ -48,10 +48,7 @@ def _result(job: Job, document: Document, decision: tuple[np.ndarray, np.ndarray
 
 
 def read_document(job: Job, limits: Limits) -> Document:
-    document = job.document()
-    if len(document) > limits.max_paragraphs:
-        raise InvalidInput(f"{len(document)} paragraphs, over the limit of "
-                           f"{limits.max_paragraphs}", code="too_large")
+    document = job.document(limits.max_paragraphs)
     if not any(block.text.strip() for block in document.blocks):
         raise InvalidInput(f"nothing to label: the {job.kind} holds no text", code="empty_input")
     longest = max(len(block.text) for block in document.blocks)

@@ -89,6 +89,10 @@ def test_paragraph_and_paragraph_count_limits_give_too_large():
     assert classify({"text": "x" * 51}, limits=limits)["error"]["code"] == "too_large"
     assert classify({"text": "a\n\nb\n\nc\n\nd"}, limits=limits)["error"]["code"] == "too_large"
     assert classify({"text": "a\n\nb\n\nc"}, limits=limits)["status"] == "ok"
+    four = "<p>a</p><p>b</p><p>c</p><p>d</p>"
+    assert classify({"html": four}, limits=limits)["error"]["code"] == "too_large"
+    assert classify({"html": four[:-8]}, limits=limits)["status"] == "ok"
+    assert classify({"paragraphs": list("abcd")}, limits=limits)["error"]["code"] == "too_large"
 
 
 def test_error_results_keep_the_job_id():

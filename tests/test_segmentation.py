@@ -119,6 +119,15 @@ def test_a_cp1252_page_that_declares_nothing_is_read_as_cp1252():
         "Café crème, déjà vu", "“quoted”"]
 
 
+def test_cutting_stops_at_the_first_block_over_the_limit():
+    with pytest.raises(InvalidInput, match="more than 2 paragraphs") as error:
+        from_html("<p>a</p><p>b</p><p>c</p>" + "<p>x</p>" * 100_000, max_blocks=2)
+    assert error.value.code == "too_large"
+    with pytest.raises(InvalidInput, match="more than 2 paragraphs"):
+        from_text("a\n\nb\n\nc" + "\n\nx" * 100_000, max_blocks=2)
+    assert len(from_text("a\n\n\n\nb\n \n", max_blocks=2)) == 2
+
+
 def test_a_lone_surrogate_in_html_text_does_not_lose_the_rest_of_the_page():
     assert texts("<body>\ud800<p>One.</p><p>Two.</p></body>") == ["\ufffd", "One.", "Two."]
 
