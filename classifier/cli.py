@@ -7,6 +7,9 @@ machines need no scikit-learn.
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
+import errno
 import functools
 import itertools
 import json
@@ -17,10 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from classifier.corpus import jsonl_lines
+from classifier import charsets
 from classifier.errors import InvalidInput, ModelIntegrityError, SettingError
+from classifier.limits import Limits
 
 _TEXT_WIDTH = 90
+JSON_ESCAPE = 6  # a UTF-8 byte of a job's text takes at most six in JSON (a \u escape)
 JOBS_PER_CALL = 32  # jobs of a .jsonl file scored together (see classifier.classify_many)
 HELD_OUT_RULE = "domains whose sha256(domain)[0] % 4 == 0 (classifier.corpus.is_held_out)"
 
@@ -69,31 +74,47 @@ def _reported(command: Callable[[argparse.Namespace], int]) -> Callable[[argpars
             return command(args)
         except (InvalidInput, ModelIntegrityError, SettingError) as error:
             print(f"parasift {command.__name__[1:]}: {error}", file=sys.stderr)
+        except BrokenPipeError:
+            raise  # the reader of stdout went away: see worker.cli.main
         except OSError as error:
-            reason = f"{error.filename}: {error.strerror}" if error.strerror else error
-            print(f"parasift {command.__name__[1:]}: {reason}", file=sys.stderr)
+            reason = error.strerror or error
+            print(f"parasift {command.__name__[1:]}: "
+                  + (f"{error.filename}: {reason}" if error.filename else f"{reason}"),
+                  file=sys.stderr)
         return 1
 
     return run
 
 
 def _input_kind(name: str, content: bytes) -> str:
+    """A file's kind by its suffix; any other name (stdin, .php, none) is HTML when it starts
+    like markup."""
     suffix = Path(name).suffix.lower()
-    if suffix == ".jsonl":
-        return "jobs"
-    if suffix == ".json":
-        return "job"
-    if suffix in (".html", ".htm", ".xhtml"):
-        return "html"
-    if suffix == "" and content.lstrip().startswith(b"<"):
-        return "html"
-    return "text"
+    kinds = {".jsonl": "jobs", ".json": "job", ".html": "html", ".htm": "html",
+             ".xhtml": "html", ".txt": "text", ".text": "text", ".md": "text"}
+    if suffix in kinds:
+        return kinds[suffix]
+    return "html" if charsets.decode(content[:1024]).lstrip().startswith("<") else "text"
 
 
-def _read_input(name: str) -> bytes:
-    # Bytes, not text: a page says its own charset, which the classifier reads (see
-    # classifier.charsets); decoding here first would garble it.
-    return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+def _read_input(name: str, most: int | None) -> bytes:
+    """Up to ``most`` bytes and one more (all of them when None) of the file, or of stdin for
+    "-". Bytes, not text: a page says its own charset, which the classifier reads (see
+    classifier.charsets); decoding here first would garble it."""
+    if name == "-" and sys.stdin is None:
+        raise OSError(errno.EBADF, "stdin is closed", name)
+    with contextlib.nullcontext(sys.stdin.buffer) if name == "-" else open(name, "rb") as stream:
+        return stream.read(-1 if most is None else most + 1)
+
+
+def _jsonl_lines(content: bytes) -> list[bytes]:
+    """Every line, blank ones too, so that result N answers line N. A file with a UTF-16
+    byte-order mark is read as UTF-16."""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        content = content.decode("utf-16", errors="replace").encode()
+    # Cut at line ends alone (\n, \r\n or \r): str.splitlines would also cut at U+2028,
+    # which a JSON string may hold as it is.
+    return content.removeprefix(codecs.BOM_UTF8).splitlines()
 
 
 def _print_table(result: dict[str, Any], out: TextIO) -> None:
@@ -117,19 +138,25 @@ def _load(model_dir: Path | None) -> Any:
 def _label(args: argparse.Namespace) -> int:
     from classifier.labeling import classify, classify_many
 
+    jobs = args.kind == "jobs" or (args.kind is None and args.file.lower().endswith(".jsonl"))
+    # One job (not a file of jobs) is refused beyond its size limit: stop reading soon after.
+    most = None if jobs else JSON_ESCAPE * Limits.from_env().max_bytes + 4096
     try:
-        content = _read_input(args.file)
+        content = _read_input(args.file, most)
     except OSError as error:
         print(f"parasift label: cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return 2
+    if most is not None and len(content) > most:
+        raise InvalidInput(f"{args.file} is over {most} bytes, more than any job within "
+                           f"PARASIFT_MAX_BYTES", code="too_large")
     model = _load(args.model)
     kind = args.kind or _input_kind(args.file, content)
     if kind == "jobs":
         # classify() parses each line, so a broken one becomes an error result in its place
-        jobs = (line for _, line in jsonl_lines(content))
-        while chunk := list(itertools.islice(jobs, JOBS_PER_CALL)):
+        lines = iter(_jsonl_lines(content))
+        while chunk := list(itertools.islice(lines, JOBS_PER_CALL)):
             for result in classify_many(chunk, model):
-                sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+                print(json.dumps(result, ensure_ascii=False))
         return 0
     result = classify(content if kind == "job" else {kind: content}, model)
     if args.json:
@@ -185,11 +212,15 @@ def _check_writable(folder: Path) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from classifier.evaluation import evaluate_corpus, plot_confusion
+    from classifier.evaluation import evaluate_corpus, plot_confusion, plot_formats
     from classifier.training import load_corpus
 
     if not args.plot.parent.is_dir():
         raise InvalidInput(f"--plot {args.plot}: no folder {args.plot.parent}")
+    formats = plot_formats()
+    if args.plot.suffix.lower().lstrip(".") not in formats:
+        raise InvalidInput(f"--plot {args.plot}: name a picture file, ending in "
+                           f"{', '.join('.' + name for name in sorted(formats))}")
     corpus = load_corpus(args.corpus)
     model = _load(args.model)
     scores = evaluate_corpus(model, corpus if args.all else corpus.part(held_out=True))

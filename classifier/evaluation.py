@@ -101,6 +101,13 @@ def evaluate_corpus(model: ParasiftModel, corpus: Corpus) -> dict[str, Any]:
     return report
 
 
+def plot_formats() -> set[str]:
+    """The file suffixes (without the dot) that ``plot_confusion`` can write."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return set(FigureCanvasBase.get_supported_filetypes())
+
+
 def plot_confusion(confusion: list[list[int]], path: Path, title: str) -> None:
     import matplotlib
 

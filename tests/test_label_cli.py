@@ -1,8 +1,11 @@
 """``parasift label`` on every input kind, as a user runs it."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,3 +113,61 @@ def test_jsonl_with_lone_surrogates_gives_results_not_a_traceback(tmp_path):
     first, second = map(json.loads, run.stdout.splitlines())
     assert first["paragraphs"][0]["text"] == "Hello \ufffd world."
     assert (second["id"], second["error"]["code"]) == (None, "wrong_type")
+
+
+def test_blank_lines_of_jsonl_get_an_error_result_each_so_results_line_up(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"id": "a", "text": "One."}\n\n   \n{"id": "d", "text": "Four."}\n')
+    results = [json.loads(line) for line in label(str(jobs)).stdout.splitlines()]
+    assert [(r["id"], r["status"]) for r in results] == [
+        ("a", "ok"), (None, "error"), (None, "error"), ("d", "ok")]
+
+
+def test_a_utf16_jsonl_file_is_read_line_by_line(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"id": "a", "text": "One."}\n{"id": "b", "text": "Two."}\n',
+                    encoding="utf-16")
+    results = [json.loads(line) for line in label(str(jobs)).stdout.splitlines()]
+    assert [(r["id"], r["status"]) for r in results] == [("a", "ok"), ("b", "ok")]
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("page.php", b"<html><body><p>One.</p><p>Two.</p></body></html>"),
+    ("-", b"\xef\xbb\xbf<html><body><p>One.</p><p>Two.</p></body></html>"),
+    ("notes.txt", b"<One.>\n\nTwo."),
+])
+def test_markup_is_recognised_by_its_content_unless_the_name_says_text(tmp_path, name, data):
+    if name == "-":
+        run = label("-", "--json", stdin=data)
+    else:
+        (tmp_path / name).write_bytes(data)
+        run = label(str(tmp_path / name), "--json")
+    texts = [p["text"] for p in json.loads(run.stdout)["paragraphs"]]
+    assert texts == (["<One.>", "Two."] if name == "notes.txt" else ["One.", "Two."])
+
+
+def test_input_far_over_the_size_limit_is_refused_without_reading_it_all():
+    run = subprocess.run([sys.executable, "-m", "worker.cli", "label", "/dev/zero"],
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PARASIFT_MAX_BYTES": "1000"})
+    assert run.returncode == 1 and "over 10096 bytes" in run.stderr, run.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"text": "One line of text."}\n' * 2000)
+    run = subprocess.run(f"{sys.executable} -m worker.cli label {jobs} | head -c 10",
+                         shell=True, capture_output=True, text=True, timeout=300)
+    assert len(run.stdout) == 10 and run.stderr == ""
+
+
+def test_ctrl_c_ends_the_command_with_one_line():
+    waiting = subprocess.Popen([sys.executable, "-m", "worker.cli", "label", "-"],
+                               stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wchan = Path(f"/proc/{waiting.pid}/wchan")
+    deadline = time.monotonic() + 60
+    while "pipe_read" not in wchan.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)  # until it blocks reading stdin, which stays open
+    waiting.send_signal(signal.SIGINT)
+    _, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 130 and err.strip() == "parasift: interrupted"

@@ -258,6 +258,10 @@ def test_evaluate_says_when_nothing_is_held_out_and_checks_the_plot_folder(
     assert cli_main(["evaluate", str(corpus_file), "--model", str(saved), "--all",
                      "--plot", str(tmp_path / "missing" / "c.png")]) == 1
     assert "no folder" in capsys.readouterr().err
+    for name in ("c.xyz", "noext", ""):
+        assert cli_main(["evaluate", str(corpus_file), "--model", str(saved), "--all",
+                         "--plot", str(tmp_path / name)]) == 1
+        assert "name a picture file, ending in" in capsys.readouterr().err
 
 
 def test_a_model_that_never_learnt_a_label_is_refused(tmp_path):
