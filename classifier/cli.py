@@ -171,6 +171,7 @@ def _label(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from classifier.evaluation import evaluate_corpus
+    from classifier.jobs import missing_labels
     from classifier.store import save_model
     from classifier.training import load_corpus, train_model
 
@@ -180,6 +181,11 @@ def _train(args: argparse.Namespace) -> int:
     if corpus.labelled and not training.labelled:
         raise InvalidInput("every labelled document is on a held-out domain; give --all to "
                            "train on them all")
+    held_out_only = set(missing_labels(label for ex in training.labelled for label in ex.labels))
+    held_out_only -= set(missing_labels(label for ex in corpus.labelled for label in ex.labels))
+    if held_out_only:
+        raise InvalidInput(f"only documents on held-out domains have {' or '.join(held_out_only)} "
+                           f"paragraphs; give --all to train on them all")
     started = time.perf_counter()
     model = train_model(training)
     seconds = round(time.perf_counter() - started)

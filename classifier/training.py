@@ -200,6 +200,10 @@ def load_corpus(paths: Iterable[Path]) -> Corpus:
     for path in paths:
         if not path.exists():
             raise InvalidInput(f"no corpus at {path}")
+        if path.is_dir() and not ((path / "labeled").is_dir() or (path / "wcxb-dev").is_dir()):
+            raise InvalidInput(f"{path} holds neither labeled/ nor wcxb-dev/")
+        if not path.is_dir() and not path.is_file():
+            raise InvalidInput(f"{path} is neither a folder nor a file")
     pages = [page for path in paths if (path / "wcxb-dev").is_dir()
              for page in read_pages(path / "wcxb-dev")]
     by_id = {page.id: page for page in pages}

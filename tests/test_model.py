@@ -18,7 +18,7 @@ from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from classifier import classify
-from classifier.corpus import Page
+from classifier.corpus import Page, is_held_out
 from classifier.documents import from_paragraphs, from_text
 from classifier.errors import InvalidInput
 from classifier.evaluation import evaluate_html_labels
@@ -402,3 +402,20 @@ def test_a_truncated_page_stops_training_naming_it(tmp_path):
     page.unlink()
     with pytest.raises(InvalidInput, match="p1.html.gz"):
         html_examples(load_corpus([folder]).pages, {})
+
+
+def test_train_says_when_a_label_is_only_on_held_out_domains(tmp_path, capsys):
+    sites = [f"site{n}.example" for n in range(50)]
+    held, kept = (next(site for site in sites if is_held_out(site) == side) for side in (1, 0))
+    pitch = {"text": "Subscribe now for $1", "label": "appeal"}
+    menu = {"text": "Menu", "label": "cruft"}
+    docs = [{"url": f"https://{kept}/{n}", "paragraphs": [GOOD, menu]} for n in range(3)]
+    docs.append({"url": f"https://{held}/0", "paragraphs": [GOOD, menu, pitch]})
+    (tmp_path / "docs.jsonl").write_text("".join(json.dumps(doc) + "\n" for doc in docs))
+    assert cli_main(["train", str(tmp_path / "docs.jsonl"), "-o", str(tmp_path / "m")]) == 1
+    assert "only documents on held-out domains have appeal" in capsys.readouterr().err
+
+
+def test_a_corpus_folder_without_labeled_or_pages_is_refused(tmp_path):
+    with pytest.raises(InvalidInput, match="neither labeled/ nor wcxb-dev/"):
+        load_corpus([tmp_path])
