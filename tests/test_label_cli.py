@@ -164,8 +164,11 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
 
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="reads x86-64 system call numbers")
 def test_ctrl_c_ends_the_command_with_one_line():
+    # As from a terminal: a shell starts background jobs (a CI run may be one) with Ctrl-C
+    # ignored, and their children inherit that.
     waiting = subprocess.Popen([sys.executable, "-m", "worker.cli", "label", "-"],
-                               stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # Until it blocks in read(0, ...) on stdin, which stays open: x86-64's read is system call
     # 0. (Reading some other pipe, imports do too: ctypes asks ldconfig for libraries.)
     syscall = Path(f"/proc/{waiting.pid}/syscall")
