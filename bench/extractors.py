@@ -1,5 +1,6 @@
 """One small adapter per system: HTML bytes in, extracted text out (HTML mode), or a list of
-paragraphs in, one label per paragraph out (text mode).
+paragraphs in, one label per paragraph out (text mode). Each also gets the page's language (an
+ISO 639-1 code), as a user who knows it would give it; only jusText needs it.
 
 Each competitor is called through its documented entry point with its defaults, so the benchmark
 measures the tools as people use them. An adapter may raise; the harness counts that as a failure.
@@ -23,9 +24,9 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 from resiliparse.parse.html import HTMLTree
 
-HtmlExtractor = Callable[[bytes], str]
+HtmlExtractor = Callable[[bytes, str], str]
 BatchExtractor = Callable[[list[bytes]], list[str | None]]  # None: that page failed
-Labeller = Callable[[list[str]], list[str]]
+Labeller = Callable[[list[str], str], list[str]]
 
 # Elements after which a reader sees a line break; lxml's text_content() would glue
 # "<p>end</p><p>start</p>" into "endstart" and cost readability words it did find.
@@ -40,34 +41,43 @@ def decode(html: bytes) -> str:
     return bytes_to_str(html, detect_encoding(html))
 
 
-def trafilatura_text(html: bytes) -> str:
+def trafilatura_text(html: bytes, language: str) -> str:
     return trafilatura.extract(html, include_comments=False, include_tables=True,
                                favor_precision=False) or ""
 
 
-def readability_text(html: bytes) -> str:
+def readability_text(html: bytes, language: str) -> str:
     summary = lxml.html.fromstring(Document(html).summary(html_partial=True))
     for element in summary.iter(*_BREAK_TAGS):
         element.tail = "\n" + (element.tail or "")
     return summary.text_content()
 
 
+# jusText's stoplists for the languages of the benchmark's pages, and a few more.
+_STOPLISTS = {"en": "English", "ar": "Arabic", "de": "German", "es": "Spanish", "fr": "French",
+              "it": "Italian", "lv": "Latvian", "nl": "Dutch", "pl": "Polish",
+              "pt": "Portuguese", "ru": "Russian"}
+
+
 @functools.cache
-def _english_stoplist() -> frozenset[str]:
-    # jusText needs a stoplist for one language; the held-out pages are mostly English.
-    return justext.get_stoplist("English")
+def _justext_settings(language: str) -> dict[str, Any]:
+    """jusText's stoplist for the page's language; for a language it has none for (Chinese,
+    Japanese), its documented language-independent settings."""
+    if language not in _STOPLISTS:
+        return {"stoplist": frozenset(), "stopwords_low": 0, "stopwords_high": 0}
+    return {"stoplist": justext.get_stoplist(_STOPLISTS[language])}
 
 
-def justext_text(html: bytes) -> str:
-    paragraphs = justext.justext(html, _english_stoplist())
+def justext_text(html: bytes, language: str) -> str:
+    paragraphs = justext.justext(html, **_justext_settings(language))
     return "\n\n".join(p.text for p in paragraphs if not p.is_boilerplate)
 
 
-def boilerpy3_text(html: bytes) -> str:
+def boilerpy3_text(html: bytes, language: str) -> str:
     return boilerpy3_extractors.ArticleExtractor().get_content(decode(html))
 
 
-def resiliparse_text(html: bytes) -> str:
+def resiliparse_text(html: bytes, language: str) -> str:
     tree = HTMLTree.parse_from_bytes(html, detect_encoding(html))
     return extract_plain_text(tree, main_content=True)
 
@@ -103,7 +113,7 @@ def parasift_html(model: Any) -> HtmlExtractor:
     """parasift's HTML mode with an already loaded model, so loading is never timed."""
     from classifier import classify
 
-    def extract(html: bytes) -> str:
+    def extract(html: bytes, language: str) -> str:
         return _checked(classify({"html": html}, model))["body_text"]
     return extract
 
@@ -121,23 +131,23 @@ def parasift_html_batches(model: Any) -> BatchExtractor:
 def parasift_labels(model: Any) -> Labeller:
     from classifier import classify
 
-    def label(paragraphs: list[str]) -> list[str]:
+    def label(paragraphs: list[str], language: str) -> list[str]:
         result = _checked(classify({"paragraphs": paragraphs}, model))
         return [paragraph["label"] for paragraph in result["paragraphs"]]
     return label
 
 
-def justext_labels(paragraphs: list[str]) -> list[str]:
+def justext_labels(paragraphs: list[str], language: str) -> list[str]:
     """jusText on the given paragraphs, one ``<p>`` each: good -> body, anything else -> cruft
     (jusText has no notion of appeal). Paragraphs it drops (blank ones) count as cruft."""
     page = "<html><body>" + "".join(f"<p>{markup.escape(text)}</p>" for text in paragraphs)
     labels = ["cruft"] * len(paragraphs)
-    for paragraph in justext.justext(page + "</body></html>", _english_stoplist()):
+    for paragraph in justext.justext(page + "</body></html>", **_justext_settings(language)):
         position = _P_INDEX.search(paragraph.xpath)
         if position and not paragraph.is_boilerplate:
             labels[int(position.group(1)) - 1] = "body"
     return labels
 
 
-def keep_everything(paragraphs: list[str]) -> list[str]:
+def keep_everything(paragraphs: list[str], language: str) -> list[str]:
     return ["body"] * len(paragraphs)

@@ -45,7 +45,7 @@ REFERENCE = "\n\n".join(ARTICLE)
 
 @pytest.mark.parametrize("system", sorted(COMPETITORS))
 def test_each_competitor_extracts_the_article(system: str) -> None:
-    text = COMPETITORS[system](PAGE)
+    text = COMPETITORS[system](PAGE, "en")
     assert isinstance(text, str)
     assert "harbour bridge" in text
     assert accuracy.word_prf(text, REFERENCE)[2] > 0.8
@@ -55,9 +55,29 @@ def test_justext_labels_one_label_per_paragraph_in_order() -> None:
     # A blank paragraph is dropped by jusText and must not shift the labels after it; markup
     # characters are escaped; a short line between good paragraphs is good by jusText's context.
     paragraphs = ["Menu", "", ARTICLE[0], "a < b & c", ARTICLE[1], ARTICLE[2], "Copyright 2024"]
-    labels = justext_labels(paragraphs)
+    labels = justext_labels(paragraphs, "en")
     assert labels == ["cruft", "cruft", "body", "body", "body", "body", "cruft"]
-    assert keep_everything(paragraphs) == ["body"] * len(paragraphs)
+    assert keep_everything(paragraphs, "en") == ["body"] * len(paragraphs)
+
+
+@pytest.mark.parametrize(("language", "keeps_the_article"),
+                         [("en", True), ("fr", False), ("ja", True)])
+def test_justext_reads_each_page_with_its_own_languages_stoplist(language, keeps_the_article):
+    # French stop words are rare in English, so with that stoplist jusText keeps nothing; with
+    # none (Japanese) it judges by length and links alone.
+    assert (ARTICLE[0] in COMPETITORS["jusText"](PAGE, language)) == keeps_the_article
+
+
+def test_systems_are_compared_page_by_page_with_an_interval() -> None:
+    def score(system: str, f1: list[float]) -> accuracy.HtmlScore:
+        return accuracy.HtmlScore(system, 0, 0, sum(f1) / len(f1), 0, 0, None, None, 1.0,
+                                  dict(zip("abcd", f1)))
+    base, better = score("trafilatura", [0.5, 0.5, 0.5, 0.5]), score("x", [1.0, 1.0, 0.5, 0.4])
+    mean, low, high, wins, losses = accuracy.against(better, base)
+    assert (mean, wins, losses) == (pytest.approx(0.225), 2, 1)
+    assert -0.1 <= low < mean < high <= 0.5
+    assert "| x | +0.2250 |" in accuracy.paired_table([base, better])
+    assert accuracy.paired_table([better]) == ""  # no trafilatura to compare with
 
 
 def _case(case_id: str, reference: str = REFERENCE) -> accuracy.HtmlCase:
@@ -66,7 +86,7 @@ def _case(case_id: str, reference: str = REFERENCE) -> accuracy.HtmlCase:
 
 
 def test_run_html_scores_failures_as_zero_and_counts_them() -> None:
-    def flaky(html: bytes) -> str:
+    def flaky(html: bytes, language: str) -> str:
         flaky.calls += 1
         if flaky.calls == 3:
             raise ValueError("broken page")
@@ -89,7 +109,7 @@ def test_run_text_per_label_scores_and_failed_documents() -> None:
     docs = [accuracy.TextCase("d1", ["x", "y", "z"], ["body", "appeal", "cruft"]),
             accuracy.TextCase("d2", ["w"], ["body"])]
 
-    def labeller(paragraphs: list[str]) -> list[str]:
+    def labeller(paragraphs: list[str], language: str) -> list[str]:
         if paragraphs == ["w"]:
             raise RuntimeError("no")
         return ["body", "cruft", "cruft"]
