@@ -7,7 +7,6 @@ machines need no scikit-learn.
 from __future__ import annotations
 
 import argparse
-import codecs
 import contextlib
 import errno
 import functools
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from classifier import charsets
+from classifier.corpus import lines_of
 from classifier.errors import InvalidInput, ModelIntegrityError, SettingError
 from classifier.limits import Limits
 
@@ -107,16 +107,6 @@ def _read_input(name: str, most: int | None) -> bytes:
         return stream.read(-1 if most is None else most + 1)
 
 
-def _jsonl_lines(content: bytes) -> list[bytes]:
-    """Every line, blank ones too, so that result N answers line N. A file with a UTF-16
-    byte-order mark is read as UTF-16."""
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        content = content.decode("utf-16", errors="replace").encode()
-    # Cut at line ends alone (\n, \r\n or \r): str.splitlines would also cut at U+2028,
-    # which a JSON string may hold as it is.
-    return content.removeprefix(codecs.BOM_UTF8).splitlines()
-
-
 def _print_table(result: dict[str, Any], out: TextIO) -> None:
     if result["status"] != "ok":
         return
@@ -152,8 +142,9 @@ def _label(args: argparse.Namespace) -> int:
     model = _load(args.model)
     kind = args.kind or _input_kind(args.file, content)
     if kind == "jobs":
-        # classify() parses each line, so a broken one becomes an error result in its place
-        lines = iter(_jsonl_lines(content))
+        # Every line, blank ones too, so that result N answers line N: classify() parses each,
+        # so a broken one becomes an error result in its place.
+        lines = iter(lines_of(content))
         while chunk := list(itertools.islice(lines, JOBS_PER_CALL)):
             for result in classify_many(chunk, model):
                 print(json.dumps(result, ensure_ascii=False))
