@@ -46,6 +46,7 @@ _CODEC_LABELS = {
     "iso8859-15": "csisolatin9 iso-8859-15 iso8859-15 iso885915 iso_8859-15 l9",
     "iso8859-16": "iso-8859-16",
     "koi8-r": "cskoi8r koi koi8 koi8-r koi8_r",
+    # Python's koi8_u reads 0xAE and 0xBE as box drawing, where browsers read ў and Ў
     "koi8-u": "koi8-ru koi8-u",
     "mac-roman": "csmacintosh mac macintosh x-mac-roman",
     "cp874": "dos-874 iso-8859-11 iso8859-11 iso885911 tis-620 windows-874",
@@ -83,9 +84,9 @@ def declared_charset(page: bytes) -> str | None:
 
 
 def decode(data: bytes, declared: str | None = None) -> str:
-    """Decode by BOM, then the ``declared`` codec, then UTF-8; failing all of them, by the
-    declared codec, or UTF-8 when most of the page is UTF-8, or else cp1252 (the web's own
-    fallback), each with the bytes it cannot read replaced."""
+    """Decode by BOM, then the ``declared`` codec, then UTF-8; failing all of them, as UTF-8
+    when most of the page is UTF-8, else by the declared codec, or cp1252 (the web's own
+    fallback) when it declares none or UTF-8, each with the bytes it cannot read replaced."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(encoding, errors="replace")
@@ -95,8 +96,11 @@ def decode(data: bytes, declared: str | None = None) -> str:
         except UnicodeError:  # some codecs refuse with the bare UnicodeError
             continue
     as_utf8 = data.decode("utf-8", errors="replace")
-    return as_utf8 if declared == "utf-8" or _mostly_utf8(as_utf8) else \
-        data.decode(declared or "cp1252", errors="replace")
+    if _mostly_utf8(as_utf8):
+        return as_utf8
+    # A page that says UTF-8 but is not (old CMS pages saved as cp1252) reads as cp1252 too.
+    return data.decode(declared if declared not in (None, "utf-8") else "cp1252",
+                       errors="replace")
 
 
 def _mostly_utf8(text: str) -> bool:

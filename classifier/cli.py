@@ -7,6 +7,7 @@ machines need no scikit-learn.
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import errno
 import functools
@@ -15,12 +16,11 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from classifier import charsets
-from classifier.corpus import lines_of
 from classifier.errors import InvalidInput, ModelIntegrityError, SettingError
 from classifier.limits import Limits
 
@@ -97,14 +97,47 @@ def _input_kind(name: str, content: bytes) -> str:
     return "html" if charsets.decode(content[:1024]).lstrip().startswith("<") else "text"
 
 
-def _read_input(name: str, most: int | None) -> bytes:
-    """Up to ``most`` bytes and one more (all of them when None) of the file, or of stdin for
-    "-". Bytes, not text: a page says its own charset, which the classifier reads (see
-    classifier.charsets); decoding here first would garble it."""
-    if name == "-" and sys.stdin is None:
+def _opened(name: str) -> contextlib.AbstractContextManager[BinaryIO]:
+    """The file, or stdin for "-", to read as bytes: a page says its own charset, which the
+    classifier reads (see classifier.charsets); decoding here first would garble it."""
+    if name != "-":
+        return open(name, "rb")
+    if sys.stdin is None:
         raise OSError(errno.EBADF, "stdin is closed", name)
-    with contextlib.nullcontext(sys.stdin.buffer) if name == "-" else open(name, "rb") as stream:
-        return stream.read(-1 if most is None else most + 1)
+    return contextlib.nullcontext(sys.stdin.buffer)
+
+
+def _job_lines(stream: BinaryIO, most: int) -> Iterator[bytes | None]:
+    """The lines of a JSON Lines stream, blank ones too, so that result N answers line N; None
+    for a line over ``most`` bytes, which is read past, not kept. Lines end at \n, \r\n or
+    \r alone: ``str.splitlines`` would also cut at U+2028, which a JSON string may hold."""
+    first = True
+    while line := stream.readline(most + 1):
+        if first and line.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise InvalidInput("jobs must be UTF-8 JSON Lines; this is UTF-16")
+        if first:
+            line, first = line.removeprefix(codecs.BOM_UTF8), False
+        if len(line) > most and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = stream.readline(most + 1)
+            yield None
+        else:
+            yield from line.splitlines()
+
+
+def _label_lines(stream: BinaryIO, most: int, model: Any) -> None:
+    from classifier.jobs import error_result
+    from classifier.labeling import classify_many
+
+    too_long = error_result(None, InvalidInput(
+        f"a line of over {most} bytes, more than any job within PARASIFT_MAX_BYTES",
+        code="too_large"))
+    lines = _job_lines(stream, most)
+    while chunk := list(itertools.islice(lines, JOBS_PER_CALL)):
+        # classify() parses each line, so a broken one becomes an error result in its place
+        answers = iter(classify_many([line for line in chunk if line is not None], model))
+        for line in chunk:
+            print(json.dumps(too_long if line is None else next(answers), ensure_ascii=False))
 
 
 def _print_table(result: dict[str, Any], out: TextIO) -> None:
@@ -126,29 +159,27 @@ def _load(model_dir: Path | None) -> Any:
 
 
 def _label(args: argparse.Namespace) -> int:
-    from classifier.labeling import classify, classify_many
+    from classifier.labeling import classify
 
+    # A job is refused beyond its size limit, so no more of one is read than could fit in it:
+    # its text at up to six bytes a byte in JSON, and as much again for id, url and meta.
+    most = (JSON_ESCAPE + 1) * Limits.from_env().max_bytes + 4096
     jobs = args.kind == "jobs" or (args.kind is None and args.file.lower().endswith(".jsonl"))
-    # One job (not a file of jobs) is refused beyond its size limit: stop reading soon after.
-    most = None if jobs else JSON_ESCAPE * Limits.from_env().max_bytes + 4096
     try:
-        content = _read_input(args.file, most)
+        opened = _opened(args.file)
     except OSError as error:
         print(f"parasift label: cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return 2
-    if most is not None and len(content) > most:
+    with opened as stream:
+        if jobs:
+            _label_lines(stream, most, _load(args.model))
+            return 0
+        content = stream.read(most + 1)
+    if len(content) > most:
         raise InvalidInput(f"{args.file} is over {most} bytes, more than any job within "
                            f"PARASIFT_MAX_BYTES", code="too_large")
     model = _load(args.model)
     kind = args.kind or _input_kind(args.file, content)
-    if kind == "jobs":
-        # Every line, blank ones too, so that result N answers line N: classify() parses each,
-        # so a broken one becomes an error result in its place.
-        lines = iter(lines_of(content))
-        while chunk := list(itertools.islice(lines, JOBS_PER_CALL)):
-            for result in classify_many(chunk, model):
-                print(json.dumps(result, ensure_ascii=False))
-        return 0
     result = classify(content if kind == "job" else {kind: content}, model)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -167,13 +198,15 @@ def _train(args: argparse.Namespace) -> int:
     from classifier.training import load_corpus, train_model
 
     _check_writable(args.output)  # before the minutes of training, not after
+    Limits.from_env()  # read when the model is evaluated, after training
     corpus = load_corpus(args.corpus)
     training = corpus if args.all else corpus.part(held_out=False)
     if corpus.labelled and not training.labelled:
         raise InvalidInput("every labelled document is on a held-out domain; give --all to "
                            "train on them all")
-    held_out_only = set(missing_labels(label for ex in training.labelled for label in ex.labels))
-    held_out_only -= set(missing_labels(label for ex in corpus.labelled for label in ex.labels))
+    missing = missing_labels(label for ex in corpus.labelled for label in ex.labels)
+    held_out_only = [label for label in missing_labels(
+        label for ex in training.labelled for label in ex.labels) if label not in missing]
     if held_out_only:
         raise InvalidInput(f"only documents on held-out domains have {' or '.join(held_out_only)} "
                            f"paragraphs; give --all to train on them all")
@@ -212,6 +245,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from classifier.evaluation import evaluate_corpus, plot_confusion, plot_formats
     from classifier.training import load_corpus
 
+    Limits.from_env()
     if not args.plot.parent.is_dir():
         raise InvalidInput(f"--plot {args.plot}: no folder {args.plot.parent}")
     formats = plot_formats()

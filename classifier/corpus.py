@@ -71,7 +71,7 @@ def read_pages(root: Path) -> list[Page]:
         truth = _json_object(truth_path, "ground_truth")
         reference = truth["ground_truth"]
         if not isinstance(info, dict) or not all(isinstance(value, str) for value in (
-                reference.get("main_content", ""), reference.get("title") or "",
+                reference.get("main_content") or "", reference.get("title") or "",
                 truth.get("url") or "", info.get("domain") or "")):
             raise InvalidInput(f"{truth_path}: url, main_content and title must be strings, "
                                f"and the page's entry in metadata.json an object")
@@ -90,19 +90,11 @@ def read_pages(root: Path) -> list[Page]:
     return pages
 
 
-def lines_of(data: bytes) -> list[bytes]:
-    """Every line of JSON Lines data, blank ones too, as UTF-8, without the byte-order mark an
-    editor may put first (a file with a UTF-16 one is read as UTF-16). Cut at line ends alone
-    (\n, \r\n or \r): ``str.splitlines`` also cuts at U+2028, which a JSON string may hold
-    as it is."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        data = data.decode("utf-16", errors="replace").encode()
-    return data.removeprefix(codecs.BOM_UTF8).splitlines()
-
-
 def jsonl_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """The non-blank lines of JSON Lines data (``lines_of``), numbered from 1."""
-    for number, line in enumerate(lines_of(data), 1):
+    """The non-blank lines of JSON Lines data, numbered from 1, without the byte-order mark an
+    editor may put first. Cut at line ends alone (\n, \r\n or \r): ``str.splitlines`` also
+    cuts at U+2028, which a JSON string may hold as it is."""
+    for number, line in enumerate(data.removeprefix(codecs.BOM_UTF8).splitlines(), 1):
         if line.strip():
             yield number, line
 

@@ -70,8 +70,7 @@ def without_surrogates(text: str) -> str:
 
 
 def too_many_paragraphs(limit: int) -> InvalidInput:
-    return InvalidInput(f"more than {limit} paragraphs, over the limit of {limit}",
-                        code="too_large")
+    return InvalidInput(f"over the limit of {limit} paragraphs", code="too_large")
 
 
 def from_text(text: str, max_blocks: int | None = None) -> Document:

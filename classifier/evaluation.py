@@ -102,10 +102,11 @@ def evaluate_corpus(model: ParasiftModel, corpus: Corpus) -> dict[str, Any]:
 
 
 def plot_formats() -> set[str]:
-    """The file suffixes (without the dot) that ``plot_confusion`` can write."""
+    """The file suffixes (without the dot) that ``plot_confusion`` can write: matplotlib's,
+    but PGF, which needs a LaTeX installation."""
     from matplotlib.backend_bases import FigureCanvasBase
 
-    return set(FigureCanvasBase.get_supported_filetypes())
+    return set(FigureCanvasBase.get_supported_filetypes()) - {"pgf"}
 
 
 def plot_confusion(confusion: list[list[int]], path: Path, title: str) -> None:

@@ -124,12 +124,19 @@ def test_blank_lines_of_jsonl_get_an_error_result_each_so_results_line_up(tmp_pa
         ("a", "ok"), (None, "error"), (None, "error"), ("d", "ok")]
 
 
-def test_a_utf16_jsonl_file_is_read_line_by_line(tmp_path):
+def test_a_utf16_jsonl_file_is_refused_and_an_overlong_line_answered_in_its_place(tmp_path):
     jobs = tmp_path / "jobs.jsonl"
-    jobs.write_text('{"id": "a", "text": "One."}\n{"id": "b", "text": "Two."}\n',
-                    encoding="utf-16")
-    results = [json.loads(line) for line in label(str(jobs)).stdout.splitlines()]
-    assert [(r["id"], r["status"]) for r in results] == [("a", "ok"), ("b", "ok")]
+    jobs.write_text('{"id": "a", "text": "One."}\n', encoding="utf-16")
+    run = label(str(jobs))
+    assert run.returncode == 1 and "must be UTF-8" in run.stderr and run.stdout == ""
+    long = json.dumps({"id": "b", "text": "word " * 2000})
+    jobs.write_text(f'{{"id": "a", "text": "One."}}\n{long}\n{{"id": "c", "text": "Three."}}\n')
+    run = subprocess.run([sys.executable, "-m", "worker.cli", "label", str(jobs)],
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PARASIFT_MAX_BYTES": "100"})
+    results = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [(r["id"], r["status"]) for r in results] == [("a", "ok"), (None, "error"), ("c", "ok")]
+    assert results[1]["error"]["code"] == "too_large"
 
 
 @pytest.mark.parametrize(("name", "data"), [
@@ -151,7 +158,7 @@ def test_input_far_over_the_size_limit_is_refused_without_reading_it_all():
     run = subprocess.run([sys.executable, "-m", "worker.cli", "label", "/dev/zero"],
                          capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PARASIFT_MAX_BYTES": "1000"})
-    assert run.returncode == 1 and "over 10096 bytes" in run.stderr, run.stderr
+    assert run.returncode == 1 and "over 11096 bytes" in run.stderr, run.stderr
 
 
 def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):

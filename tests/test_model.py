@@ -258,7 +258,7 @@ def test_evaluate_says_when_nothing_is_held_out_and_checks_the_plot_folder(
     assert cli_main(["evaluate", str(corpus_file), "--model", str(saved), "--all",
                      "--plot", str(tmp_path / "missing" / "c.png")]) == 1
     assert "no folder" in capsys.readouterr().err
-    for name in ("c.xyz", "noext", ""):
+    for name in ("c.xyz", "noext", "", "c.pgf"):
         assert cli_main(["evaluate", str(corpus_file), "--model", str(saved), "--all",
                          "--plot", str(tmp_path / name)]) == 1
         assert "name a picture file, ending in" in capsys.readouterr().err
@@ -419,3 +419,19 @@ def test_train_says_when_a_label_is_only_on_held_out_domains(tmp_path, capsys):
 def test_a_corpus_folder_without_labeled_or_pages_is_refused(tmp_path):
     with pytest.raises(InvalidInput, match="neither labeled/ nor wcxb-dev/"):
         load_corpus([tmp_path])
+
+
+def test_a_page_without_reference_text_is_skipped(tmp_path):
+    folder = _wcxb_folder(tmp_path / "data")
+    (folder / "wcxb-dev" / "ground-truth" / "p1.json").write_text(
+        json.dumps({"ground_truth": {"main_content": None}}))
+    assert load_corpus([folder]).pages == []
+
+
+def test_a_bad_size_limit_stops_train_before_training(corpus_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PARASIFT_MAX_BYTES", "abc")
+    trained = []
+    monkeypatch.setattr("classifier.training.train_model", lambda *args: trained.append(args))
+    assert cli_main(["train", str(corpus_file), "-o", str(tmp_path / "m")]) == 1
+    assert trained == []
+    assert "PARASIFT_MAX_BYTES" in capsys.readouterr().err and not (tmp_path / "m").exists()

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier.documents import from_paragraphs, from_text
+from classifier.documents import Block, from_paragraphs, from_text
 from classifier.errors import InvalidInput
 from classifier.htmlblocks import decode_html, from_html
 
@@ -114,18 +114,32 @@ def test_a_utf8_page_with_a_stray_byte_stays_utf8(head):
     assert texts(page) == ["Café crème “brûlée”", "Second � one."]
 
 
+def test_a_cp1252_page_that_declares_utf8_is_read_as_cp1252():
+    page = "<meta charset='utf-8'><p>Café crème, déjà vu à Zürich</p>".encode("cp1252")
+    assert texts(page) == ["Café crème, déjà vu à Zürich"]
+
+
 def test_a_cp1252_page_that_declares_nothing_is_read_as_cp1252():
     assert texts("<p>Café crème, déjà vu</p><p>“quoted”</p>".encode("cp1252")) == [
         "Café crème, déjà vu", "“quoted”"]
 
 
-def test_cutting_stops_at_the_first_block_over_the_limit():
-    with pytest.raises(InvalidInput, match="more than 2 paragraphs") as error:
-        from_html("<p>a</p><p>b</p><p>c</p>" + "<p>x</p>" * 100_000, max_blocks=2)
-    assert error.value.code == "too_large"
-    with pytest.raises(InvalidInput, match="more than 2 paragraphs"):
-        from_text("a\n\nb\n\nc" + "\n\nx" * 100_000, max_blocks=2)
-    assert len(from_text("a\n\n\n\nb\n \n", max_blocks=2)) == 2
+@pytest.mark.parametrize(("module", "cut", "many"), [
+    ("classifier.htmlblocks", from_html, "<p>x</p>" * 10_000),
+    ("classifier.documents", from_text, "x\n\n" * 10_000),
+])
+def test_cutting_stops_at_the_first_block_over_the_limit(monkeypatch, module, cut, many):
+    made = []
+
+    class CountedBlock(Block):
+        def __init__(self, *args, **kwargs) -> None:
+            made.append(1)
+            super().__init__(*args, **kwargs)
+    monkeypatch.setattr(f"{module}.Block", CountedBlock)
+    with pytest.raises(InvalidInput, match="over the limit of 2 paragraphs") as error:
+        cut(many, max_blocks=2)
+    assert error.value.code == "too_large" and len(made) == 3
+    assert len(cut(many[:len(many) // 5000], max_blocks=2)) == 2
 
 
 def test_a_lone_surrogate_in_html_text_does_not_lose_the_rest_of_the_page():
