@@ -86,15 +86,19 @@ def _reported(command: Callable[[argparse.Namespace], int]) -> Callable[[argpars
     return run
 
 
+_KINDS = {".jsonl": "jobs", ".json": "job", ".html": "html", ".htm": "html", ".xhtml": "html",
+          ".txt": "text", ".text": "text", ".md": "text"}
+
+
+def _kind_by_name(name: str) -> str | None:
+    return _KINDS.get(Path(name).suffix.lower())
+
+
 def _input_kind(name: str, content: bytes) -> str:
     """A file's kind by its suffix; any other name (stdin, .php, none) is HTML when it starts
     like markup."""
-    suffix = Path(name).suffix.lower()
-    kinds = {".jsonl": "jobs", ".json": "job", ".html": "html", ".htm": "html",
-             ".xhtml": "html", ".txt": "text", ".text": "text", ".md": "text"}
-    if suffix in kinds:
-        return kinds[suffix]
-    return "html" if charsets.decode(content[:1024]).lstrip().startswith("<") else "text"
+    return _kind_by_name(name) or (
+        "html" if charsets.decode(content[:1024]).lstrip().startswith("<") else "text")
 
 
 def _opened(name: str) -> contextlib.AbstractContextManager[BinaryIO]:
@@ -111,18 +115,18 @@ def _job_lines(stream: BinaryIO, most: int) -> Iterator[bytes | None]:
     """The lines of a JSON Lines stream, blank ones too, so that result N answers line N; None
     for a line over ``most`` bytes, which is read past, not kept. Lines end at \n, \r\n or
     \r alone: ``str.splitlines`` would also cut at U+2028, which a JSON string may hold."""
-    first = True
-    while line := stream.readline(most + 1):
-        if first and line.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            raise InvalidInput("jobs must be UTF-8 JSON Lines; this is UTF-16")
-        if first:
-            line, first = line.removeprefix(codecs.BOM_UTF8), False
+    line = stream.readline(most + 1)
+    if line.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InvalidInput("jobs must be UTF-8 JSON Lines; this is UTF-16")
+    line = line.removeprefix(codecs.BOM_UTF8)
+    while line:
         if len(line) > most and not line.endswith(b"\n"):
             while line and not line.endswith(b"\n"):
                 line = stream.readline(most + 1)
             yield None
         else:
             yield from line.splitlines()
+        line = stream.readline(most + 1)
 
 
 def _label_lines(stream: BinaryIO, most: int, model: Any) -> None:
@@ -164,7 +168,7 @@ def _label(args: argparse.Namespace) -> int:
     # A job is refused beyond its size limit, so no more of one is read than could fit in it:
     # its text at up to six bytes a byte in JSON, and as much again for id, url and meta.
     most = (JSON_ESCAPE + 1) * Limits.from_env().max_bytes + 4096
-    jobs = args.kind == "jobs" or (args.kind is None and args.file.lower().endswith(".jsonl"))
+    jobs = (args.kind or _kind_by_name(args.file)) == "jobs"
     try:
         opened = _opened(args.file)
     except OSError as error:
@@ -245,7 +249,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from classifier.evaluation import evaluate_corpus, plot_confusion, plot_formats
     from classifier.training import load_corpus
 
-    Limits.from_env()
+    Limits.from_env()  # read when the model labels, after the corpus is loaded
     if not args.plot.parent.is_dir():
         raise InvalidInput(f"--plot {args.plot}: no folder {args.plot.parent}")
     formats = plot_formats()
